@@ -1,0 +1,67 @@
+/**
+ * Every error the product reports carries a code from this registry and a human
+ * message; validation errors also carry the path of the offending node.
+ */
+export const ERROR_CODES = {
+  // Schema (structure and types), derived from the YANG module.
+  SCHEMA_UNKNOWN_NODE: 'the node is not in the schema',
+  SCHEMA_TYPE: 'the value does not have the type the schema requires',
+  SCHEMA_RANGE: 'the number is outside the allowed range',
+  SCHEMA_LENGTH: 'the string length is outside the allowed range',
+  SCHEMA_PATTERN: 'the string does not match the allowed pattern',
+  SCHEMA_ENUM: 'the value is not one of the allowed names',
+  SCHEMA_MANDATORY: 'a mandatory node is missing',
+  SCHEMA_DUPLICATE_KEY: 'two list entries have the same key',
+  SCHEMA_MIN_ELEMENTS: 'too few entries',
+  SCHEMA_MAX_ELEMENTS: 'too many entries',
+  SCHEMA_CHOICE: 'nodes of two cases of one choice are set',
+  UNKNOWN_DEVICE: 'the device does not exist',
+  UNKNOWN_POOL: 'the pool does not exist',
+  UNKNOWN_INTERFACE: 'the interface does not exist',
+  UNKNOWN_PACKAGE: 'the package does not exist',
+  // Semantics of a configuration.
+  AMBIGUOUS_STEP: 'two steps would be classified by the same key',
+  PORT_RANGE_OVERLAP: 'port ranges of one service address overlap',
+  PORT_RANGE_INVALID: 'a port range is empty or conflicts with translation',
+  MAC_REQUIRED: 'a device reached by MAC has no MAC',
+  IP_REQUIRED: 'a device reached by IP has no IP',
+  MIXED_ADDRESS_FAMILY: 'IPv4 and IPv6 addresses are mixed in one chain',
+  DUPLICATE_SERVICE_ADDRESS: 'two services claim the same service address',
+  SERVICE_SELECTOR_MISSING: 'a service has neither a service IP nor a source key',
+  SERVER_IP_MISMATCH: 'a server-ip device does not own the service IP',
+  STEP_NOT_LAST: 'a device that ends a chain is placed before another step',
+  CHAIN_END_INVALID: 'the last step of a chain does not lead to a server or router',
+  TRANSLATE_NOT_LAST: 'port translation is only allowed on the last step',
+  TAP_MODE: 'a copy target must be a transparent device',
+  LEG_COUNT: 'the device has the wrong number of legs for its delivery mode',
+  LEG_ON_MANAGEMENT: 'a device leg is on the management interface',
+  POOL_MISMATCH: 'a pool member is not of the pool function or vendor',
+  UPLINK_REQUIRED: 'the service needs an uplink interface',
+  ROUTER_REQUIRED: 'the device must be in delivery mode router',
+  // Input files and runtime.
+  CONFIG_READ: 'the configuration file cannot be read or parsed',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ValidationIssue {
+  code: ErrorCode;
+  /** Schema instance path, e.g. /services/service[name='web']/port[port='80']. */
+  path: string;
+  message: string;
+}
+
+export class VcnError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: ValidationIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'VcnError';
+  }
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  return `${issue.code} ${issue.path}: ${issue.message}`;
+}
