@@ -40,7 +40,12 @@ export interface Send {
    * Absent toward a router on reverse rows ("default route").
    */
   ip?: string;
-  /** The service port the packet carries toward that hop (destination port forward, source port reverse). */
+  /**
+   * The service port the packet carries toward that hop (destination port
+   * forward, source port reverse). The data plane rewrites the port only when
+   * it differs from the receive key's port (translation, Fig 8); a packet
+   * matched by a dynamic range keeps its own port.
+   */
   port?: number;
   /** Next-hop IP for a router send, resolved to a MAC by the data plane when mac is absent. */
   nextHop?: string;
@@ -54,7 +59,7 @@ export interface Row {
   service: string;
   /** The service port's key (its port number); absent on source-keyed services. */
   servicePort?: number;
-  /** Seq of the step the packet comes from (0 = the client side). */
+  /** Seq of the step the packet comes from: 0 = the client side, -1 = the upstream router of a source-keyed chain. */
   fromStep: number;
   /** Where this row's key comes from, for messages: "client", "step 2 (fw1)", "tap ids1 of step 3". */
   origin: string;
