@@ -63,16 +63,23 @@ export function fromXml(xml: string, schema: ModuleSchema = VCN_SCHEMA): DecodeR
   const issues: ValidationIssue[] = [];
   const errors: string[] = [];
   const body = xml.replace(/^\s*<\?xml[^>]*\?>/, '');
-  const doc = new DOMParser({
-    onError: (level, msg) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(`<vcn-wrapper>${body}</vcn-wrapper>`, 'text/xml');
-  if (errors.length || !doc.documentElement) {
+  let doc;
+  try {
+    doc = new DOMParser({
+      onError: (level, msg) => {
+        if (level !== 'warning') errors.push(msg);
+      },
+    }).parseFromString(`<vcn-wrapper>${body}</vcn-wrapper>`, 'text/xml');
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  if (errors.length || !doc?.documentElement) {
     return { tree: {}, issues: [{ code: 'CONFIG_READ', path: '/', message: `malformed XML: ${errors[0] ?? 'no root element'}` }] };
   }
   let tops = elementChildren(doc.documentElement as unknown as Element);
-  if (tops.length === 1 && tops[0].namespaceURI !== schema.namespace) tops = elementChildren(tops[0]);
+  if (tops.length === 1 && ['config', 'data'].includes(tops[0].localName ?? '') && tops[0].namespaceURI !== schema.namespace) {
+    tops = elementChildren(tops[0]);
+  }
   return { tree: decodeElements(tops, schema.children, '', issues, schema.namespace), issues };
 }
 

@@ -44,7 +44,7 @@ const UINT_BOUNDS: Partial<Record<LeafType['base'], [number, number]>> = {
  * strings from XML) and returns the canonical JSON value, or a problem.
  */
 export function checkValue(type: LeafType, raw: unknown): { value: unknown } | ValueProblem {
-  const label = type.typedef ?? type.base;
+  const label = (type.typedef ?? type.base).replace(/^[\w-]+:/, '');
   switch (type.base) {
     case 'boolean': {
       if (raw === true || raw === 'true') return { value: true };
