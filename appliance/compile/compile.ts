@@ -24,13 +24,7 @@ function resolveChain(index: ConfigIndex, steps: Service['port'][number]['step']
   for (const step of steps) {
     const r = resolveStep(index, step, state);
     if ('unavailable' in r) return `step ${step.seq}: ${r.unavailable}`;
-    out.push({
-      seq: step.seq,
-      device: r.device,
-      copies: resolveCopies(index, step, state),
-      ...(step['translate-port'] !== undefined ? { translatePort: step['translate-port'] } : {}),
-      ...(step['output-port'] !== undefined ? { outputPort: step['output-port'] } : {}),
-    });
+    out.push({ seq: step.seq, device: r.device, copies: resolveCopies(index, step, state), translatePort: step['translate-port'], outputPort: step['output-port'] });
   }
   return out;
 }
@@ -72,12 +66,7 @@ export function compileService(index: ConfigIndex, service: Service, state: Runt
   } else {
     const uplink = uplinkOf(index, service)!;
     clientInterface = uplink.name;
-    const client: UplinkEnd = {
-      kind: 'uplink',
-      interface: uplink.name,
-      ...(uplink.gateway.ip ? { gatewayIp: uplink.gateway.ip } : {}),
-      ...(uplink.gateway.mac ? { gatewayMac: uplink.gateway.mac } : {}),
-    };
+    const client: UplinkEnd = { kind: 'uplink', interface: uplink.name, gatewayIp: uplink.gateway.ip, gatewayMac: uplink.gateway.mac };
     for (const entry of [...service.port].sort((a, b) => a.port - b.port)) {
       const portEntry: PortMatch = entry.range ? { port: entry.port, range: { low: entry.range.low, high: entry.range.high } } : { port: entry.port };
       ports.push(portEntry);
@@ -101,23 +90,22 @@ export function compileService(index: ConfigIndex, service: Service, state: Runt
     }
   }
 
+  const rate = service['rate-limit'];
   const policy: ServicePolicy = {
     service: service.name,
-    ...(service.customer !== undefined ? { customer: service.customer } : {}),
+    customer: service.customer,
     keyedBy: keyed ? 'source' : 'destination',
     address,
     family: isIP(address.split('/')[0]) === 6 ? 6 : 4,
     clientInterface,
     ports,
-    ...(service.dscp !== undefined ? { dscp: service.dscp } : {}),
-    ...(service['rate-limit']
-      ? { rateLimit: { packetsPerSecond: service['rate-limit']['packets-per-second'], burst: service['rate-limit'].burst } }
-      : {}),
+    dscp: service.dscp,
+    rateLimit: rate ? { packetsPerSecond: rate['packets-per-second'], burst: rate.burst } : undefined,
     acl: {
       defaultAction: service.acl['default-action'],
-      rules: [...service.acl.rule].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r })),
+      rules: service.acl.rule.length ? [...service.acl.rule].sort((a, b) => a.seq - b.seq).map((r) => ({ seq: r.seq, action: r.action, source: r.source, count: r.count })) : [],
     },
-    ...(reasons.length ? { unavailable: reasons.join('; ') } : {}),
+    unavailable: reasons.length ? reasons.join('; ') : undefined,
     resolved,
   };
   return { policy, rows };

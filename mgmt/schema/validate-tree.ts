@@ -18,6 +18,8 @@ interface Reference {
   target: string;
 }
 
+const knownNames = new WeakMap<SchemaNode[], Set<string>>();
+
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** UNKNOWN_DEVICE for a leafref to /devices/device/name, and so on. */
@@ -68,8 +70,9 @@ export function validateTree(data: unknown, schema: ModuleSchema = VCN_SCHEMA): 
 
   function children(nodes: SchemaNode[], choices: ChoiceInfo[] | undefined, input: Obj, path: string): Obj {
     const out: Obj = {};
-    const known = new Set(nodes.map((n) => n.name));
-    for (const key of Object.keys(input)) {
+    let known = knownNames.get(nodes);
+    if (!known) knownNames.set(nodes, (known = new Set(nodes.map((n) => n.name))));
+    for (const key in input) {
       if (!known.has(key)) report('SCHEMA_UNKNOWN_NODE', `${path}/${key}`, `'${key}' is not a node of ${path || '/'}`);
     }
     const active = activeCases(choices, input, path || '/');
