@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+NODE="node --expose-gc --max-semi-space-size=64 --import tsx"
+echo "== compiler scale (issue 2)"
+$NODE bench/compile-scale.ts
+for b in bench/datapath-*.ts; do
+  [ -e "$b" ] || continue
+  echo "== $b"
+  $NODE "$b"
+done
