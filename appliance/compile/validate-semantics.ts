@@ -8,7 +8,7 @@ import type { ErrorCode, ValidationIssue } from '../errors.js';
 import type { Config, Device, Service } from '../model/config.generated.js';
 import { chainsOf, indexConfig, stepPath, TERMINAL_MODES, type ConfigIndex } from '../model/config-index.js';
 import { compileService, uplinkOf } from './compile.js';
-import { addressSpan, describeKey, keysOverlap, portsOverlap } from './key-overlap.js';
+import { addressesOverlap, addressSpan, describeKey, keysOverlap, portsOverlap } from './key-overlap.js';
 import type { PortMatch, Row } from './sequence-table.js';
 
 const MAC_DELIVERED = new Set(['loopback', 'alias', 'nat', 'server-ip']);
@@ -31,6 +31,7 @@ export function validateSemantics(config: Config): ValidationIssue[] {
     }
   }
   const claimed = new Map<string, string>();
+  const clientPrefixes: { service: string; prefix: string }[] = [];
   for (const service of config.services.service) {
     const before = issues.length;
     checkService(index, service, report);
@@ -42,6 +43,15 @@ export function validateSemantics(config: Config): ValidationIssue[] {
         report('DUPLICATE_SERVICE_ADDRESS', `/services/service[name='${service.name}']/service-ip`,
           `service IP ${address} is already the address of service ${other}`);
       } else claimed.set(canonical, service.name);
+    }
+    const keyed = service['source-keyed'];
+    if (keyed) {
+      const other = clientPrefixes.find((c) => addressesOverlap(c.prefix, keyed['client-prefix']));
+      if (other) {
+        report('DUPLICATE_SERVICE_ADDRESS', `/services/service[name='${service.name}']/source-keyed/client-prefix`,
+          `client prefix ${keyed['client-prefix']} overlaps ${other.prefix} of service ${other.service}: a client would select two chains`);
+      }
+      clientPrefixes.push({ service: service.name, prefix: keyed['client-prefix'] });
     }
     // Ambiguity is only meaningful on chains that are otherwise sound.
     if (issues.length === before) checkAmbiguity(index, service, report);

@@ -202,6 +202,12 @@ const cases: Case[] = [
     expect: { code: 'DUPLICATE_SERVICE_ADDRESS', path: "/services/service[name='W6']/service-ip", message: 'service IP 2001:DB8:100:0::1 is already the address of service W1' },
   },
   {
+    name: 'overlapping client prefixes of two source-keyed services',
+    base: 'isp-source-keyed.json',
+    mutate: (t) => t.services.service.push({ name: 'CUST2', 'source-keyed': { ...svc(t)['source-keyed'], 'client-prefix': '100.64.10.128/25' } }),
+    expect: { code: 'DUPLICATE_SERVICE_ADDRESS', path: "/services/service[name='CUST2']/source-keyed/client-prefix", message: 'client prefix 100.64.10.128/25 overlaps 100.64.10.0/24 of service CUST1: a client would select two chains' },
+  },
+  {
     name: 'service without an address',
     mutate: (t) => delete svc(t)['service-ip'],
     expect: { code: 'SERVICE_SELECTOR_MISSING', path: "/services/service[name='W1']/service-ip", message: 'service W1 needs a service-ip (clients connect to it) or a source-keyed block (ISP mode)' },
