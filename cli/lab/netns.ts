@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 
 export interface RunResult {
@@ -76,9 +77,13 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
 export const netnsPath = (ns: string): string => `/run/netns/${ns}`;
 
 /** `ip -batch` stops at the first failing line and names it, so errors stay readable. */
-export function ipBatch(ns: string | null, lines: string[], opts: RunOptions = {}): Promise<RunResult> {
+export function ipBatch(
+  ns: string | null,
+  lines: string[],
+  opts: RunOptions & { force?: boolean } = {},
+): Promise<RunResult> {
   if (lines.length === 0) return Promise.resolve({ code: 0, signal: null, stdout: '', stderr: '', timedOut: false });
-  const argv = ns ? ['ip', '-n', ns, '-batch', '-'] : ['ip', '-batch', '-'];
+  const argv = ['ip', ...(ns ? ['-n', ns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
   return run(argv, { ...opts, input: lines.join('\n') + '\n' });
 }
 
@@ -135,12 +140,21 @@ export async function pidsInNetns(namespaces: string[]): Promise<Map<string, num
   return result;
 }
 
+/**
+ * True while the process exists and has not exited. A zombie counts as dead:
+ * orphans of a crashed owner are reaped by PID 1 whenever it gets to it.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'; // the state field follows the command name
+  } catch {
+    return false;
   }
 }
 
@@ -234,7 +248,7 @@ export function waitForLine(
       const m = seen.split('\n').find((l) => ready.test(l));
       if (m !== undefined) finish(null, m);
     };
-    const timer = setTimeout(() => finish(new Error(`${what}: not ready after ${timeoutMs} ms; output: ${seen.slice(-500)}`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`${what}: not ready after ${timeoutMs} ms; output: ${proc.tail().slice(-1000)}`)), timeoutMs);
     const finish = (err: Error | null, line?: string): void => {
       clearTimeout(timer);
       src.off('data', onData);
@@ -243,7 +257,19 @@ export function waitForLine(
     };
     src.on('data', onData);
     void proc.exited.then(({ code, signal }) =>
-      finish(new Error(`${what}: exited (${signal ?? code}) before it was ready; output: ${seen.slice(-500)}`)),
+      finish(new Error(`${what}: exited (${signal ?? code}) before it was ready; output: ${proc.tail().slice(-1000)}`)),
     );
+  });
+}
+
+/**
+ * Sends one raw Ethernet frame out of `ifname` (an AF_PACKET socket via socat),
+ * so frames can be injected from namespaces that have no IP address.
+ */
+export async function injectFrame(ns: string, ifname: string, frame: Buffer): Promise<void> {
+  // -b: one read of stdin is one frame (a pipe write under 4 KB arrives whole).
+  await run(nsenterArgv(ns, ['socat', '-u', '-b', String(Math.max(frame.length, 64)), '-', `INTERFACE:${ifname}`]), {
+    input: frame,
+    timeoutMs: 5000,
   });
 }

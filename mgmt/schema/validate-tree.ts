@@ -46,9 +46,11 @@ export function validateTree(data: unknown, schema: ModuleSchema = VCN_SCHEMA): 
   function activeCases(choices: ChoiceInfo[] | undefined, input: Obj, path: string): Map<string, string> {
     const active = new Map<string, string>();
     for (const choice of choices ?? []) {
-      const present = Object.entries(choice.cases).filter(([, names]) => names.some((n) => input[n] !== undefined));
+      // An empty list or leaf-list does not exist in YANG: it selects no case.
+      const isSet = (n: string) => input[n] !== undefined && !(Array.isArray(input[n]) && (input[n] as unknown[]).length === 0);
+      const present = Object.entries(choice.cases).filter(([, names]) => names.some(isSet));
       if (present.length > 1) {
-        const [a, b] = present.map(([c, names]) => `${c} (${names.filter((n) => input[n] !== undefined).join(', ')})`);
+        const [a, b] = present.map(([c, names]) => `${c} (${names.filter(isSet).join(', ')})`);
         report('SCHEMA_CHOICE', path, `choice '${choice.name}' has nodes of two cases set: ${a} and ${b}`);
       } else if (present.length === 0 && choice.mandatory) {
         report('SCHEMA_MANDATORY', path, `choice '${choice.name}' is mandatory: set one of ${Object.values(choice.cases).flat().join(', ')}`);
