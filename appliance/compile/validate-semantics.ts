@@ -30,6 +30,7 @@ export function validateSemantics(config: Config): ValidationIssue[] {
       }
     }
   }
+  const keyOwners = new Map<string, Row[]>();
   const claimed = new Map<string, string>();
   const clientPrefixes: { service: string; prefix: string }[] = [];
   for (const service of config.services.service) {
@@ -54,7 +55,7 @@ export function validateSemantics(config: Config): ValidationIssue[] {
       clientPrefixes.push({ service: service.name, prefix: keyed['client-prefix'] });
     }
     // Ambiguity is only meaningful on chains that are otherwise sound.
-    if (issues.length === before) checkAmbiguity(index, service, report);
+    if (issues.length === before) checkAmbiguity(index, service, report, keyOwners);
   }
   return issues;
 }
@@ -190,7 +191,11 @@ function checkPorts(service: Service, base: string, report: Report) {
   }
 }
 
-function checkAmbiguity(index: ConfigIndex, service: Service, report: Report) {
+/** Buckets rows by the exact parts of their key, so that rows of different services are compared in O(n). */
+const bucketOf = (r: Row) =>
+  `${r.receive.interface}|${r.receive.srcMac ?? ''}|${r.receive.direction}|${r.receive.dstIp !== undefined ? `d${r.receive.dstIp}` : `s${r.receive.srcIp}`}|${r.receive.port?.port ?? ''}`;
+
+function checkAmbiguity(index: ConfigIndex, service: Service, report: Report, keyOwners: Map<string, Row[]>) {
   const { rows } = compileService(index, service, {});
   const pathOf = (row: Row) => {
     const chain = row.servicePort !== undefined ? `/services/service[name='${service.name}']/port[port='${row.servicePort}']` : `/services/service[name='${service.name}']/source-keyed`;
@@ -205,5 +210,17 @@ function checkAmbiguity(index: ConfigIndex, service: Service, report: Report) {
       report('AMBIGUOUS_STEP', pathOf(b), `${where(a)} and ${where(b)} of service ${service.name} would have the same classification key ${describeKey(b.receive)}; give the device legs distinct interfaces or MACs`);
       return;
     }
+  }
+  // Across services: e.g. two services NAT to the same server address and port, so its replies cannot be told apart.
+  for (const row of rows) {
+    const bucket = bucketOf(row);
+    const others = keyOwners.get(bucket) ?? [];
+    const clash = others.find((o) => o.service !== row.service && keysOverlap(o.receive, row.receive));
+    if (clash) {
+      report('AMBIGUOUS_STEP', pathOf(row), `${row.origin} of service ${service.name} port ${row.servicePort ?? 'any'} and ${clash.origin} of service ${clash.service} port ${clash.servicePort ?? 'any'} would have the same classification key ${describeKey(row.receive)}; a stateless engine cannot tell their packets apart`);
+      return;
+    }
+    others.push(row);
+    keyOwners.set(bucket, others);
   }
 }

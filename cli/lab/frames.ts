@@ -205,6 +205,8 @@ export interface ParsedPacket {
   tcpFlags?: string;
   /** ARP: 1 request, 2 reply; src/dst are the sender and target IPs. */
   arpOp?: number;
+  /** DSCP of an IPv4 or IPv6 packet (the upper six bits of TOS / traffic class). */
+  dscp?: number;
   /** L4 payload bytes that were captured. */
   payload?: Buffer;
 }
@@ -223,11 +225,13 @@ export function parseFrame(frame: Buffer, time = 0, length = frame.length): Pars
     const ihl = (frame[off] & 0x0f) * 4;
     end = Math.min(end, off + frame.readUInt16BE(off + 2));
     proto = frame[off + 9];
+    p.dscp = frame[off + 1] >> 2;
     p.src = [...frame.subarray(off + 12, off + 16)].join('.');
     p.dst = [...frame.subarray(off + 16, off + 20)].join('.');
     off += ihl;
   } else if (p.ethertype === ETH_IPV6 && frame.length >= off + 40) {
     proto = frame[off + 6];
+    p.dscp = (frame.readUInt16BE(off) >> 6) & 0x3f;
     end = Math.min(end, off + 40 + frame.readUInt16BE(off + 4));
     p.src = ipv6Text(frame, off + 8);
     p.dst = ipv6Text(frame, off + 24);

@@ -151,6 +151,16 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'ambiguous across services: two services NAT to one server address and port',
+    base: 'fig6b-nat.json',
+    mutate: (t) => t.services.service.push({ name: 'W2', 'service-ip': '203.0.113.2', port: [{ port: 80, step: [{ seq: 1, device: 'S1' }] }] }),
+    expect: {
+      code: 'AMBIGUOUS_STEP',
+      path: "/services/service[name='W2']/port[port='80']/step[seq='1']",
+      message: 'step 1 (S1) of service W2 port 80 and step 1 (S1) of service W1 port 80 would have the same classification key (I1, MAC 02:00:00:00:05:01, src 10.0.1.1, port 80, any, reverse); a stateless engine cannot tell their packets apart',
+    },
+  },
+  {
     name: 'overlapping port ranges',
     base: 'fig9b-loopback.json',
     mutate: (t) => (svc(t).port[1].range.low = 1100),

@@ -1,0 +1,76 @@
+/**
+ * The engine: owns the running sequence table and its ruleset. It turns a
+ * validated configuration (plus the health state) into a ruleset, checks it
+ * against the kernel and applies it atomically. A failed check or apply leaves
+ * the previous ruleset running.
+ */
+import { compile, type RuntimeState } from './compile/compile.js';
+import { deviceLegsOf, type DataplaneFacts } from './compile/render-facts.js';
+import type { RenderedRuleset } from './compile/render-model.js';
+import { renderRuleset } from './compile/render-nft.js';
+import type { SequenceTable } from './compile/sequence-table.js';
+import type { ApplyOptions, ApplyResult, CounterSnapshot, Datapath } from './datapath/datapath.js';
+import type { Config } from './model/config.generated.js';
+
+/** Kernel facts the engine reads (interface MACs, neighbours); the real one asks the kernel, tests pass fixed ones. */
+export type FactsSource = () => Promise<Pick<DataplaneFacts, 'interfaceMacs' | 'neighbors'>>;
+
+export interface Prepared {
+  config: Config;
+  table: SequenceTable;
+  ruleset: RenderedRuleset;
+}
+
+export interface EngineOptions {
+  datapath: Datapath;
+  facts: FactsSource;
+  tableName?: string;
+  /** The engine's own management addresses, accepted before steering. */
+  localAddresses?: string[];
+}
+
+export class Engine {
+  private current: Prepared | undefined;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  /** Compile and render (pure once the facts are read). Throws RenderError on a table the kernel could not express. */
+  async prepare(config: Config, state: RuntimeState = {}): Promise<Prepared> {
+    const table = compile(config, state);
+    const kernel = await this.options.facts();
+    const facts: DataplaneFacts = {
+      interfaceMacs: kernel.interfaceMacs,
+      neighbors: kernel.neighbors,
+      deviceLegs: deviceLegsOf(config),
+      interfaces: config.interfaces.interface.filter((i) => i.role !== 'management' && kernel.interfaceMacs[i.name]).map((i) => i.name),
+      local: { addresses: this.options.localAddresses ?? [], arp: true, nd: true },
+    };
+    const ruleset = renderRuleset(table, facts, { tableName: this.options.tableName ?? 'vcn' });
+    return { config, table, ruleset };
+  }
+
+  /** `nft -c` of what apply would send. */
+  async check(prepared: Prepared): Promise<void> {
+    await this.options.datapath.check(prepared.ruleset);
+  }
+
+  /** Makes the prepared ruleset the running one, atomically. */
+  async apply(prepared: Prepared, opts?: ApplyOptions): Promise<ApplyResult> {
+    const result = await this.options.datapath.apply(prepared.ruleset, opts);
+    this.current = prepared;
+    return result;
+  }
+
+  /** prepare + apply in one step, for callers without a separate validation phase. */
+  async load(config: Config, state: RuntimeState = {}, opts?: ApplyOptions): Promise<ApplyResult> {
+    return this.apply(await this.prepare(config, state), opts);
+  }
+
+  running(): Prepared | undefined {
+    return this.current;
+  }
+
+  readCounters(): Promise<CounterSnapshot> {
+    return this.options.datapath.readCounters();
+  }
+}
