@@ -1,7 +1,98 @@
-/** `vcn start`: placeholder until the lab and engine land (issue 3). */
+/**
+ * `vcn start`: the embedded default. Brings up the namespace lab, loads the
+ * demo configuration into the engine (compile → render → nft in the engine
+ * namespace), prints how to send traffic through it and the live per-service
+ * counters, and tears everything down on Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { kernelFacts } from '../appliance/datapath/kernel-facts.js';
+import { NftDriver } from '../appliance/datapath/nft-driver.js';
+import { Engine } from '../appliance/engine.js';
+import type { ServicePolicy } from '../appliance/compile/sequence-table.js';
+import { formatIssue } from '../appliance/errors.js';
+import { checkConfig } from '../mgmt/schema/load-config.js';
 import type { CommandIo } from './compile-command.js';
+import { Lab, hostIp } from './lab/index.js';
 
-export async function startCommand(_args: string[], io: CommandIo): Promise<number> {
-  io.out('vcn start: the lab and engine are not wired yet.\n');
-  return 0;
+/** Each chain of a service as "port: devices", from the compiler's resolved steps ("port/seq" or "seq" → device). */
+function chainsOf(s: ServicePolicy): { port: string; devices: string[] }[] {
+  const byPort = new Map<string, [number, string][]>();
+  for (const [key, device] of Object.entries(s.resolved)) {
+    const [port, seq] = key.includes('/') ? key.split('/') : ['', key];
+    byPort.set(port, [...(byPort.get(port) ?? []), [Number(seq), device]]);
+  }
+  return [...byPort].map(([port, steps]) => ({ port: port ? ` port ${port}` : '', devices: steps.sort((a, b) => a[0] - b[0]).map(([, d]) => d) }));
+}
+
+export async function startCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { once: { type: 'boolean' }, interval: { type: 'string', default: '10' } } });
+  if (process.getuid?.() !== 0) {
+    io.err('vcn start: needs root (it creates network namespaces and nftables rules)\n');
+    return 1;
+  }
+  io.out('vcn start: bringing up the lab …\n');
+  const lab = await Lab.up();
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    io.out('\nvcn start: tearing down the lab …\n');
+    await lab.down();
+    io.out('vcn start: done; every namespace and process it made is gone.\n');
+  };
+  try {
+    const ns = lab.ns('eng');
+    const engine = new Engine({ datapath: new NftDriver({ netns: ns }), facts: kernelFacts(ns) });
+    const { config, issues } = checkConfig(JSON.parse(JSON.stringify(lab.demoConfig())));
+    if (issues.length) throw new Error(`demo configuration invalid:\n${issues.map(formatIssue).join('\n')}`);
+    const result = await engine.load(config);
+    const prepared = engine.running()!;
+    const p = lab.plan;
+    io.out(
+      [
+        `vcn start: engine loaded ${prepared.table.services.length} services (${prepared.table.rows.length} sequence-table rows, ` +
+          `${Math.round(result.applyMs)} ms to apply) into table netdev vcn of namespace ${ns}.`,
+        '',
+        'Services:',
+        ...prepared.table.services.flatMap((s) => chainsOf(s).map((c) => `  ${s.service.padEnd(10)} ${s.address}${c.port}  → ${c.devices.join(' → ')}`)),
+        '',
+        'Send traffic through it (another terminal, as root):',
+        `  ip netns exec ${lab.ns('cl')} curl http://${p.service.W1}/          # web: firewall → loopback server`,
+        `  ip netns exec ${lab.ns('cl')} curl http://${p.service.W2}/          # web-alias: firewall pool → alias server`,
+        `  ip netns exec ${lab.ns('cl')} curl http://${p.service.W3}:8000/     # web-nat: one-armed device → NAT server, port 8000→8080`,
+        `  ip netns exec ${lab.ns('cl')} curl http://${p.service.W4}/          # web-ids: firewall → server, copy to the IDS`,
+        `  ip netns exec ${lab.ns('cl')} curl -g http://[${p.service.W6}]/     # web6: IPv6 through the firewall`,
+        `  ip netns exec ${lab.ns('cl2')} curl http://${p.upstream.ipv4}/        # isp: client ${hostIp(p, 'cl2')} → firewall → upstream`,
+        `  ip netns exec ${ns} nft list table netdev vcn                # the engine's ruleset`,
+        `  bin/vcn compile --config <file>                                    # sequence table of a configuration file`,
+        '',
+        'Not running yet (later issues): the daemon with its config store, NETCONF on 830, SNMP, the serial TUI.',
+        values.once ? '' : `Counters every ${values.interval} s; Ctrl-C tears everything down.`,
+        '',
+      ].join('\n'),
+    );
+    if (values.once) {
+      await stop();
+      return 0;
+    }
+    await new Promise<void>((resolve) => {
+      const onSignal = () => void stop().then(resolve);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const timer = setInterval(async () => {
+        if (stopping) return clearInterval(timer);
+        const counters = await engine.readCounters().catch(() => undefined);
+        if (!counters) return;
+        const lines = [...counters.servicePorts.values()]
+          .filter((c) => c.in.packets + c.out.packets > 0)
+          .map((c) => `  ${`${c.service}/${c.servicePort ?? '-'}`.padEnd(16)} in ${c.in.packets} pkts ${c.in.bytes} B   out ${c.out.packets} pkts ${c.out.bytes} B`);
+        io.out(`[${new Date().toISOString().slice(11, 19)}] ${lines.length ? `\n${lines.join('\n')}` : 'no traffic yet'}\n`);
+      }, Number(values.interval) * 1000);
+      timer.unref();
+    });
+    return 0;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

@@ -1,0 +1,724 @@
+/**
+ * The sequence table → the engine's nftables ruleset (netdev family, ingress
+ * hooks). Pure and deterministic.
+ *
+ * Shape of the ruleset, per packet and pass (at most ~10 rules whatever the
+ * number of services):
+ *   in_<if>   hook chain per interface, policy drop: dispatch on the L3 protocol
+ *   p4 / p6   accept the engine's own traffic; frames from a known device MAC
+ *             jump to m4/m6; then one hash lookup per key shape without MAC
+ *   m4 / m6   one hash lookup per key shape with MAC
+ *   a_<hash>  action chains, shared by every row that does the same thing
+ * A key shape is the set of fields a row matches (interface · [source MAC] ·
+ * [source IP] · [destination IP] · [port]); each has one verdict map (exact
+ * keys, hash) and, when needed, one interval map (prefixes and port ranges).
+ * Rows with a port (destination-keyed) are looked up before rows without
+ * (source-keyed), exact keys before ranges. Every verdict-map element carries
+ * its own counter: the row counter. Per-service values that cannot be shared
+ * live in maps keyed like the row (rate-limit objects, reverse-NAT addresses),
+ * so action chains stay shared across services.
+ */
+import type { Row, SequenceTable, Send, ServicePolicy } from './sequence-table.js';
+import type { DataplaneFacts } from './render-facts.js';
+import {
+  objectKey,
+  type AclCounter,
+  type NftChain,
+  type NftObject,
+  type NftSet,
+  type RenderedRuleset,
+  type RowCounter,
+  type RowRole,
+  type UnresolvedHop,
+} from './render-model.js';
+import { addressInfo, canonicalAddress, familyOf, normalizeMac, parseSpan, spanText, type AddressInfo, type Family } from './render-addr.js';
+import { aclBlocks } from './render-acl.js';
+
+export interface RenderOptions {
+  /** The engine's own table (netdev family). */
+  tableName: string;
+}
+
+export type RenderErrorCode = 'RENDER_AMBIGUOUS_KEY' | 'RENDER_MISSING_FACT' | 'RENDER_UNSUPPORTED' | 'RENDER_NO_POLICY';
+
+export class RenderError extends Error {
+  constructor(
+    readonly code: RenderErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RenderError';
+  }
+}
+
+type Field = 'iif' | 'mac' | 'saddr' | 'daddr' | 'sport' | 'dport';
+
+interface Shape {
+  /** Verdict map name, e.g. v4_mddp (MAC, daddr, dport) or v4_s_r (saddr, interval). */
+  name: string;
+  family: Family;
+  mac: boolean;
+  fields: Field[];
+  interval: boolean;
+  keyExpr: string;
+  keyType: string;
+  /** Lookup order within its dispatch chain. */
+  rank: number;
+}
+
+const ipKw = (f: Family) => (f === 4 ? 'ip' : 'ip6');
+const addrType = (f: Family) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
+
+function fieldExpr(f: Field, fam: Family): string {
+  switch (f) {
+    case 'iif':
+      return 'iifname';
+    case 'mac':
+      return 'ether saddr';
+    case 'saddr':
+      return `${ipKw(fam)} saddr`;
+    case 'daddr':
+      return `${ipKw(fam)} daddr`;
+    case 'sport':
+      return 'th sport';
+    case 'dport':
+      return 'th dport';
+  }
+}
+
+function fieldType(f: Field, fam: Family): string {
+  if (f === 'iif') return 'ifname';
+  if (f === 'mac') return 'ether_addr';
+  if (f === 'saddr' || f === 'daddr') return addrType(fam);
+  return 'inet_service';
+}
+
+const FIELD_BIT: Record<Field, number> = { iif: 1, mac: 2, saddr: 3, daddr: 4, sport: 5, dport: 6 };
+const FIELD_CODE: Record<Field, string> = { iif: '', mac: 'm', saddr: 's', daddr: 'd', sport: 'sp', dport: 'dp' };
+
+function makeShape(fam: Family, fields: Field[], interval: boolean): Shape {
+  const code = fields.map((f) => FIELD_CODE[f]).join('');
+  const hasPort = fields.includes('sport') || fields.includes('dport');
+  const destLike = fields.includes('daddr') ? 0 : 1;
+  return {
+    name: `v${fam}_${code || 'i'}${interval ? '_r' : ''}`,
+    family: fam,
+    mac: fields.includes('mac'),
+    fields,
+    interval,
+    keyExpr: fields.map((f) => fieldExpr(f, fam)).join(' . '),
+    keyType: fields.map((f) => fieldType(f, fam)).join(' . '),
+    // ports before portless (destination-keyed before source-keyed), exact before interval, daddr before saddr.
+    rank: (hasPort ? 0 : 8) + (interval ? 4 : 0) + destLike * 2,
+  };
+}
+
+/** The receive key of a row as element keys (one, or two when the port lies outside its dynamic range). */
+interface RowKey {
+  shape: Shape;
+  key: string;
+  /** The key without the MAC component (reverse-NAT map key). */
+  keyNoMac: string;
+}
+
+const portText = (lo: number, hi: number) => (lo === hi ? `${lo}` : `${lo}-${hi}`);
+
+/** Deterministic short hash (cyrb53) of a chain body: action chains are named by what they do. */
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+interface ResolvedSend {
+  send: Send;
+  iface: string;
+  srcMac: string;
+  dstMac: string;
+  /** Address to write (undefined: keep the packet's own). */
+  ip?: string;
+  /** Port to write (undefined: keep the packet's own). */
+  port?: number;
+}
+
+class Renderer {
+  readonly objects = new Map<string, NftObject>();
+  readonly sets = new Map<string, NftSet>();
+  readonly actionChains = new Map<string, NftChain>();
+  readonly bodies = new Map<string, string>();
+  /** Action signature → verdict: most rows repeat an action, and the signature is cheaper than the body. */
+  readonly sigs = new Map<string, string>();
+  readonly interned = new Map<string, number>();
+  readonly sendIds = new Map<string, Map<string, Map<string, number>>>();
+  nextSendId = 0;
+  readonly shapes = new Map<string, Shape>();
+  readonly shapeCache = new Map<number, Shape>();
+  readonly rows = new Map<string, RowCounter>();
+  readonly aclCounters = new Map<string, AclCounter>();
+  readonly unresolved: UnresolvedHop[] = [];
+  readonly hooks = new Set<string>();
+  /** Device MACs per family and interface (frames from them take the MAC lookups). */
+  readonly senders = new Map<Family, Map<string, Set<string>>>([
+    [4, new Map()],
+    [6, new Map()],
+  ]);
+  readonly policies = new Map<string, ServicePolicy>();
+  /** Services whose client-in rows check the ACL: service → [rule text]. */
+  readonly aclRule = new Map<string, string>();
+  readonly macCache = new Map<string, string>();
+
+  constructor(
+    readonly table: string,
+    readonly facts: DataplaneFacts,
+  ) {}
+
+  mac(value: string): string {
+    let m = this.macCache.get(value);
+    if (m === undefined) {
+      m = normalizeMac(value);
+      this.macCache.set(value, m);
+    }
+    return m;
+  }
+
+  set(name: string, keyType: string, dataType: string | undefined, interval: boolean, counter = false): NftSet {
+    let s = this.sets.get(name);
+    if (!s) {
+      s = { name, keyType, dataType, interval, counter, elements: new Map() };
+      this.sets.set(name, s);
+    }
+    return s;
+  }
+
+  object(o: NftObject): void {
+    this.objects.set(objectKey(o), o);
+  }
+
+  shape(fam: Family, fields: Field[], interval: boolean): Shape {
+    let sig = fam * 2 + (interval ? 1 : 0);
+    for (const f of fields) sig = sig * 8 + FIELD_BIT[f];
+    const cached = this.shapeCache.get(sig);
+    if (cached) return cached;
+    const probe = makeShape(fam, fields, interval);
+    const known = this.shapes.get(probe.name) ?? probe;
+    this.shapes.set(known.name, known);
+    this.shapeCache.set(sig, known);
+    return known;
+  }
+
+  /** Element keys of a row's receive side. */
+  rowKeys(row: Row, fam: Family): RowKey[] {
+    const r = row.receive;
+    const forward = r.direction === 'forward';
+    const fields: Field[] = ['iif'];
+    const iif = `"${r.interface}"`;
+    let head = iif;
+    let headNoMac = iif;
+    let interval = false;
+    if (r.srcMac) {
+      fields.push('mac');
+      head += ` . ${this.mac(r.srcMac)}`;
+    }
+    if (r.srcIp !== undefined) {
+      const a = this.address(row, r.srcIp, fam);
+      fields.push('saddr');
+      head += ` . ${a.text}`;
+      headNoMac += ` . ${a.text}`;
+      if (!a.single) interval = true;
+    }
+    if (r.dstIp !== undefined) {
+      const a = this.address(row, r.dstIp, fam);
+      fields.push('daddr');
+      head += ` . ${a.text}`;
+      headNoMac += ` . ${a.text}`;
+      if (!a.single) interval = true;
+    }
+    if (!r.port) return [{ shape: this.shape(fam, fields, interval), key: head, keyNoMac: headNoMac }];
+    fields.push(forward ? 'dport' : 'sport');
+    const { port, range } = r.port;
+    const keys: RowKey[] = [];
+    if (!range || port < range.low || port > range.high) {
+      keys.push({ shape: this.shape(fam, fields, interval), key: `${head} . ${port}`, keyNoMac: `${headNoMac} . ${port}` });
+    }
+    if (range) {
+      const p = portText(range.low, range.high);
+      keys.push({ shape: this.shape(fam, fields, interval || range.low !== range.high), key: `${head} . ${p}`, keyNoMac: `${headNoMac} . ${p}` });
+    }
+    return keys;
+  }
+
+  address(row: Row, value: string, fam: Family): AddressInfo {
+    const a = addressInfo(value);
+    if (a.family !== fam) throw new RenderError('RENDER_UNSUPPORTED', `row ${row.service} ${row.origin}: ${value} is not IPv${fam} like the service`);
+    return a;
+  }
+
+  /** The destination MAC of a send, or why there is none yet. */
+  destinationMac(s: Send): string | { reason: string } {
+    if (s.mac) return this.mac(s.mac);
+    if (s.nextHop !== undefined) {
+      const m = this.facts.neighbors?.[s.interface]?.[s.nextHop];
+      return m ? this.mac(m) : { reason: `next hop ${s.nextHop} on ${s.interface} is not resolved` };
+    }
+    if (s.mode === 'router') return { reason: `no MAC and no next hop for the router on ${s.interface}` };
+    // A bridge leg: address the engine's own port on the device's far side, so the bridge forwards it across.
+    const legs = s.device !== undefined ? this.facts.deviceLegs?.[s.device] : undefined;
+    if (!legs || !legs.length) return { reason: `device ${s.device ?? '?'} has no MAC and its legs are unknown (facts.deviceLegs)` };
+    const far = legs.length >= 2 ? (legs[0] === s.interface ? legs[legs.length - 1] : legs[0]) : legs[0];
+    const m = this.facts.interfaceMacs[far];
+    if (!m) throw new RenderError('RENDER_MISSING_FACT', `the MAC of engine interface ${far} (far side of ${s.device}) is not known (facts.interfaceMacs)`);
+    return this.mac(m);
+  }
+
+  sourceMac(iface: string): string {
+    const m = this.facts.interfaceMacs[iface];
+    if (!m) throw new RenderError('RENDER_MISSING_FACT', `the MAC of engine interface ${iface} is not known (facts.interfaceMacs)`);
+    return this.mac(m);
+  }
+
+  /**
+   * The action chain of a row, named by its body; a reason instead when a hop
+   * has no MAC yet. Sends that keep the packet as it came go first (copies),
+   * so each later send only rewrites further. The first address rewrite of a
+   * row looks its value up in a map keyed like the row (minus the MAC, which
+   * earlier copies rewrite): NAT addresses are per service or per server, and
+   * the map keeps the chain shared.
+   */
+  action(row: Row, policy: ServicePolicy, key: RowKey, clientIn: boolean): { verdict: string; nat?: string } | { reason: string } {
+    const r = row.receive;
+    const forward = r.direction === 'forward';
+    const origIp = forward ? r.dstIp : r.srcIp;
+    const origIpText = origIp !== undefined ? addressInfo(origIp).text : undefined;
+    const origPort = r.port?.port;
+    const portVaries = !!r.port?.range;
+
+    const sends: ResolvedSend[] = [];
+    for (const s of row.sends) {
+      const dst = this.destinationMac(s);
+      if (typeof dst !== 'string') return dst;
+      const ipText = s.ip !== undefined ? addressInfo(s.ip).text : undefined;
+      const wantIp = ipText !== undefined && ipText !== origIpText ? ipText : undefined;
+      const wantPort = s.port !== undefined && s.port !== origPort ? s.port : undefined;
+      if (wantPort !== undefined && portVaries) {
+        throw new RenderError('RENDER_UNSUPPORTED', `row ${row.service} ${row.origin}: a dynamic port range cannot be translated (to ${s.port})`);
+      }
+      sends.push({ send: s, iface: s.interface, srcMac: this.sourceMac(s.interface), dstMac: dst, ip: wantIp, port: wantPort });
+    }
+    if (!sends.length) return { reason: 'the row has no send' };
+    const ordered = sends.some((s) => s.ip !== undefined || s.port !== undefined)
+      ? [...sends.filter((s) => s.ip === undefined && s.port === undefined), ...sends.filter((s) => s.ip !== undefined || s.port !== undefined)]
+      : sends;
+
+    // Plan the statements per send: "" keep, "@" map lookup, "=X" write X.
+    let natValue: string | undefined;
+    let curIp: string | undefined;
+    let curPort: number | undefined;
+    const plan: string[] = [];
+    for (const s of ordered) {
+      let ipStep = '';
+      if (s.ip !== curIp) {
+        if (s.ip === undefined) {
+          if (origIp === undefined || !addressInfo(origIp).single) {
+            throw new RenderError('RENDER_UNSUPPORTED', `row ${row.service} ${row.origin}: cannot restore the address for a later send`);
+          }
+          ipStep = `=${origIpText}`;
+        } else if (curIp === undefined && curPort === undefined) {
+          ipStep = '@';
+          natValue = s.ip;
+        } else ipStep = `=${s.ip}`;
+        curIp = s.ip;
+      }
+      let portStep = '';
+      if (s.port !== curPort) {
+        const value = s.port ?? origPort;
+        if (value === undefined || (s.port === undefined && portVaries)) {
+          throw new RenderError('RENDER_UNSUPPORTED', `row ${row.service} ${row.origin}: cannot restore the port for a later send`);
+        }
+        portStep = `=${value}`;
+        curPort = s.port;
+      }
+      plan.push(ipStep || portStep ? `${ipStep}|${portStep}` : '|');
+    }
+    const acl = clientIn ? this.aclRule.get(policy.service) : undefined;
+    const limit = clientIn && policy.rateLimit !== undefined;
+    let sig = `${key.shape.name} ${forward ? 'f' : 'r'}${r.protocol} ${acl ? this.intern(acl) : ''} ${limit ? 'L' : ''} ${policy.dscp ?? ''}`;
+    for (let i = 0; i < ordered.length; i++) sig += ` ${this.sendId(ordered[i], plan[i])}`;
+    let verdict = this.sigs.get(sig);
+    if (verdict === undefined) {
+      verdict = `goto ${this.chainFor(this.actionRules(policy.family, key.shape, forward, r.protocol, acl, limit, policy.dscp, ordered, plan))}`;
+      this.sigs.set(sig, verdict);
+    }
+    return { verdict, nat: natValue };
+  }
+
+  /** A small number for a string (interned: repeated lookups hash the same string object). */
+  intern(text: string): number {
+    let n = this.interned.get(text);
+    if (n === undefined) this.interned.set(text, (n = this.interned.size));
+    return n;
+  }
+
+  /** A small number for one planned send (interface, destination MAC, rewrites), looked up by the row's own strings. */
+  sendId(s: ResolvedSend, step: string): number {
+    let byMac = this.sendIds.get(s.iface);
+    if (!byMac) this.sendIds.set(s.iface, (byMac = new Map()));
+    let bySteps = byMac.get(s.dstMac);
+    if (!bySteps) byMac.set(s.dstMac, (bySteps = new Map()));
+    let id = bySteps.get(step);
+    if (id === undefined) bySteps.set(step, (id = this.nextSendId++));
+    return id;
+  }
+
+  actionRules(
+    fam: Family,
+    shape: Shape,
+    forward: boolean,
+    proto: Row['receive']['protocol'],
+    acl: string | undefined,
+    limit: boolean,
+    dscp: number | undefined,
+    ordered: ResolvedSend[],
+    plan: string[],
+  ): string[] {
+    const ip = ipKw(fam);
+    const afield = forward ? 'daddr' : 'saddr';
+    const pfield = forward ? 'dport' : 'sport';
+    const needsL4 = plan.some((p) => p.split('|')[1] !== '');
+    const variants: ('tcp' | 'udp' | 'any')[] = needsL4 ? (proto === 'any' ? ['tcp', 'udp'] : [proto]) : [proto];
+    const rules: string[] = [];
+    if (acl) rules.push(acl);
+    for (const v of variants) {
+      const st: string[] = [v === 'any' ? 'meta l4proto { tcp, udp }' : `meta l4proto ${v}`];
+      if (limit) st.push(`limit name ${shape.keyExpr} map @${shape.name}_lim`);
+      if (dscp !== undefined) st.push(`${ip} dscp set ${dscp}`);
+      ordered.forEach((s, i) => {
+        const [ipStep, portStep] = plan[i].split('|');
+        if (ipStep === '@') st.push(`${ip} ${afield} set ${natKeyExpr(shape)} map @${natMapName(shape)}`);
+        else if (ipStep) st.push(`${ip} ${afield} set ${ipStep.slice(1)}`);
+        if (portStep) st.push(`${v} ${pfield} set ${portStep.slice(1)}`);
+        st.push(`ether saddr set ${s.srcMac}`, `ether daddr set ${s.dstMac}`, i === ordered.length - 1 ? `fwd to "${s.iface}"` : `dup to "${s.iface}"`);
+      });
+      rules.push(st.join(' '));
+    }
+    rules.push('drop');
+    return rules;
+  }
+
+  chainFor(rules: string[]): string {
+    const body = rules.join('\n');
+    let name = this.bodies.get(body);
+    if (name === undefined) {
+      name = `a_${hash53(body)}`;
+      if (this.actionChains.has(name)) throw new RenderError('RENDER_UNSUPPORTED', `action chain name clash ${name}`);
+      this.bodies.set(body, name);
+      this.actionChains.set(name, { name, kind: 'action', rules });
+    }
+    return name;
+  }
+
+  addElement(set: NftSet, key: string, data: string, owner: string): void {
+    const had = set.elements.get(key);
+    if (had !== undefined) {
+      if (had === data) return;
+      throw new RenderError('RENDER_AMBIGUOUS_KEY', `${owner} and ${this.ownerOf(set.name, key)} share the key ${key} in ${set.name} with different results`);
+    }
+    set.elements.set(key, data);
+  }
+
+  /** The row that put an element into a map (searched only when there is a conflict to report). */
+  ownerOf(map: string, key: string): string {
+    for (const row of this.rows.values()) if (row.elements.some((e) => e.map === map && e.key === key)) return row.id;
+    return 'another row';
+  }
+
+  prepareAcl(policy: ServicePolicy): void {
+    if (!policy.acl.rules.length && policy.acl.defaultAction === 'permit') return;
+    const fam = policy.family;
+    const ip = ipKw(fam);
+    const source = policy.keyedBy === 'source';
+    const universe = source ? parseSpan(policy.address) : { family: fam, lo: 0n, hi: (1n << BigInt(fam === 4 ? 32 : 128)) - 1n };
+    const blocks = aclBlocks(policy, universe);
+    if (!blocks.length) return;
+    const base = source ? `acls${fam}` : `acl${fam}`;
+    const keyExpr = source ? `iifname . ${ip} saddr` : `iifname . ${ip} daddr . th dport . ${ip} saddr`;
+    const keyType = source ? `ifname . ${addrType(fam)}` : `ifname . ${addrType(fam)} . inet_service . ${addrType(fam)}`;
+    const verdicts = this.set(base, keyType, 'verdict', true);
+    const counters = this.set(`${base}_cnt`, keyType, 'counter', true);
+    const prefixes: string[] = [];
+    if (source) prefixes.push(`"${policy.clientInterface}"`);
+    else {
+      const w = canonicalAddress(policy.address);
+      for (const p of policy.ports) {
+        const { port, range } = p;
+        if (!range || port < range.low || port > range.high) prefixes.push(`"${policy.clientInterface}" . ${w} . ${port}`);
+        if (range) prefixes.push(`"${policy.clientInterface}" . ${w} . ${portText(range.low, range.high)}`);
+      }
+    }
+    for (const b of blocks) {
+      const text = spanText(fam, b.lo, b.hi);
+      const counter = b.counter!;
+      for (const pre of prefixes) {
+        const key = `${pre} . ${text}`;
+        this.addElement(verdicts, key, b.action === 'deny' ? 'drop' : 'continue', `ACL of ${policy.service}`);
+        this.addElement(counters, key, `"${counter}"`, `ACL of ${policy.service}`);
+      }
+      if (!this.aclCounters.has(counter)) {
+        this.aclCounters.set(counter, { name: counter, service: policy.service, rule: b.counter === `acl/${policy.service}/deny` ? 'deny' : b.rule! });
+        this.object({ type: 'counter', name: counter, spec: '' });
+      }
+    }
+    this.aclRule.set(policy.service, `counter name ${keyExpr} map @${base}_cnt ${keyExpr} vmap @${base}`);
+  }
+
+  render(table: SequenceTable): void {
+    for (const p of table.services) {
+      this.policies.set(p.service, p);
+      this.prepareAcl(p);
+    }
+    for (const i of this.facts.interfaces ?? []) this.hooks.add(i);
+    const roles = rowRoles(table.rows);
+    const rows = table.rows;
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index];
+      const policy = this.policies.get(row.service);
+      if (!policy) throw new RenderError('RENDER_NO_POLICY', `row ${index} names service ${row.service}, which has no policy`);
+      const fam = policy.family;
+      const role = roles[index];
+      const base = `${row.service}/${row.servicePort ?? '-'}/${role.label}`;
+      let id = base;
+      for (let n = 1; this.rows.has(id); n++) id = `${base}.${n}`;
+      const keys = this.rowKeys(row, fam);
+      this.hooks.add(row.receive.interface);
+      const clientIn = role.role === 'in';
+      const elements: RowCounter['elements'] = [];
+      for (const k of keys) {
+        const act = this.action(row, policy, k, clientIn);
+        let verdict: string;
+        if ('reason' in act) {
+          verdict = 'drop';
+          if (k === keys[0]) this.unresolved.push({ row: id, service: row.service, interface: row.receive.interface, reason: act.reason });
+        } else verdict = act.verdict;
+        const s = this.set(k.shape.name, k.shape.keyType, 'verdict', k.shape.interval, true);
+        this.addElement(s, k.key, verdict, id);
+        elements.push({ map: s.name, key: k.key });
+        if (k.shape.mac) this.sender(fam, row.receive.interface, row.receive.srcMac!);
+        if ('reason' in act) continue;
+        if (clientIn && policy.rateLimit) {
+          const { packetsPerSecond: pps, burst } = policy.rateLimit;
+          const lim = `lim/${policy.service}/${pps}/${burst}`;
+          this.object({ type: 'limit', name: lim, spec: `rate ${pps}/second burst ${burst} packets` });
+          this.addElement(this.set(`${k.shape.name}_lim`, k.shape.keyType, 'limit', k.shape.interval), k.key, `"${lim}"`, id);
+        }
+        if (act.nat !== undefined) {
+          const ns = natShape(k.shape);
+          this.addElement(this.set(natMapName(k.shape), ns.keyType, addrType(fam), k.shape.interval), k.keyNoMac, act.nat, id);
+        }
+      }
+      const devices: string[] = [];
+      for (const snd of row.sends) if (snd.device !== undefined) devices.push(snd.device);
+      this.rows.set(id, {
+        id,
+        service: row.service,
+        servicePort: row.servicePort,
+        direction: row.receive.direction,
+        fromStep: row.fromStep,
+        origin: row.origin,
+        role: role.role,
+        devices,
+        elements,
+      });
+    }
+    checkIntervalOverlaps(this.sets, (m, k) => this.ownerOf(m, k));
+  }
+
+  /** Remember a device MAC on an interface: frames from it jump to the MAC lookups. */
+  sender(fam: Family, iface: string, mac: string): void {
+    const byIf = this.senders.get(fam)!;
+    let macs = byIf.get(iface);
+    if (!macs) byIf.set(iface, (macs = new Set()));
+    macs.add(mac);
+  }
+
+  dispatchChains(): NftChain[] {
+    const chains: NftChain[] = [];
+    const local = this.facts.local;
+    const localByFam = new Map<Family, string[]>([
+      [4, []],
+      [6, []],
+    ]);
+    for (const a of local?.addresses ?? []) {
+      const addr = a.split('/')[0];
+      const f = familyOf(addr);
+      if (f) localByFam.get(f)!.push(canonicalAddress(addr));
+    }
+    if (local?.nd) localByFam.get(6)!.push('fe80::/10', 'ff02::/16');
+    for (const fam of [4, 6] as const) {
+      const shapes = [...this.shapes.values()].filter((s) => s.family === fam).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
+      const lookup = (s: Shape) => `${s.keyExpr} vmap @${s.name}`;
+      const m: NftChain = { name: `m${fam}`, kind: 'dispatch', rules: shapes.filter((s) => s.mac).map(lookup) };
+      const p: NftChain = { name: `p${fam}`, kind: 'dispatch', rules: [] };
+      const locals = [...new Set(localByFam.get(fam))];
+      if (locals.length) {
+        const ls = this.set(`local${fam}`, addrType(fam), undefined, true);
+        for (const a of locals) ls.elements.set(a, '');
+        p.rules.push(`${ipKw(fam)} daddr @local${fam} accept`);
+      }
+      const senders: string[] = [];
+      for (const [iface, macs] of this.senders.get(fam)!) for (const mac of macs) senders.push(`"${iface}" . ${this.mac(mac)}`);
+      if (senders.length) {
+        const snd = this.set(`snd${fam}`, 'ifname . ether_addr', 'verdict', false);
+        for (const k of senders.sort()) snd.elements.set(k, `jump m${fam}`);
+        p.rules.push(`iifname . ether saddr vmap @snd${fam}`);
+      }
+      for (const s of shapes) if (!s.mac) p.rules.push(lookup(s));
+      chains.push(m, p);
+    }
+    const l3 = ['ip : goto p4', 'ip6 : goto p6'];
+    if (local?.arp) l3.push('arp : accept');
+    for (const dev of [...this.hooks].sort()) {
+      chains.push({ name: `in_${dev}`, kind: 'hook', device: dev, rules: [`meta protocol vmap { ${l3.join(', ')} }`] });
+    }
+    return chains;
+  }
+}
+
+function natShape(s: Shape): { keyType: string; keyExpr: string; code: string } {
+  const fields = s.fields.filter((f) => f !== 'mac');
+  return {
+    keyType: fields.map((f) => fieldType(f, s.family)).join(' . '),
+    keyExpr: fields.map((f) => fieldExpr(f, s.family)).join(' . '),
+    code: fields.map((f) => FIELD_CODE[f]).join(''),
+  };
+}
+
+const natKeyExpr = (s: Shape) => natShape(s).keyExpr;
+const natMapName = (s: Shape) => `v${s.family}_${natShape(s).code || 'i'}${s.interval ? '_r' : ''}_nat`;
+
+/**
+ * Each row's role: "in" (the client's packets entering the chain: forward from
+ * step 0), "out" (delivered back to the client: the reverse row from the first
+ * device, or from the upstream when the chain has no device), else a hop named
+ * by direction and the step the packet comes from ("f2", "r3", "r-1").
+ */
+function rowRoles(rows: Row[]): { role: RowRole; label: string }[] {
+  // service → port → step of the "out" row; keyed by the row's own strings and numbers (no string building).
+  const outStep = new Map<string, Map<number | undefined, number>>();
+  for (const r of rows) {
+    if (r.receive.direction !== 'reverse') continue;
+    let byPort = outStep.get(r.service);
+    if (!byPort) outStep.set(r.service, (byPort = new Map()));
+    const cur = byPort.get(r.servicePort);
+    if (cur === undefined || (r.fromStep > 0 && (cur <= 0 || r.fromStep < cur))) byPort.set(r.servicePort, r.fromStep);
+  }
+  const IN = { role: 'in' as const, label: 'in' };
+  const OUT = { role: 'out' as const, label: 'out' };
+  const hops = new Map<string, { role: RowRole; label: string }>();
+  return rows.map((r) => {
+    if (r.receive.direction === 'forward' && r.fromStep === 0) return IN;
+    if (r.receive.direction === 'reverse' && outStep.get(r.service)?.get(r.servicePort) === r.fromStep) return OUT;
+    const label = `${r.receive.direction === 'forward' ? 'f' : 'r'}${r.fromStep}`;
+    let h = hops.get(label);
+    if (!h) hops.set(label, (h = { role: 'hop', label }));
+    return h;
+  });
+}
+
+/** One key component as a closed interval, for the overlap check. */
+function componentSpan(text: string): [bigint, bigint] | string {
+  if (text.startsWith('"')) return text;
+  if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(text)) return text;
+  if (/^\d+(-\d+)?$/.test(text)) {
+    const [a, b] = text.split('-');
+    return [BigInt(a), BigInt(b ?? a)];
+  }
+  const dash = text.indexOf('-');
+  if (dash > 0 && !text.includes('/')) {
+    const lo = parseSpan(text.slice(0, dash));
+    const hi = parseSpan(text.slice(dash + 1));
+    return [lo.lo, hi.hi];
+  }
+  const s = parseSpan(text);
+  return [s.lo, s.hi];
+}
+
+/** nft rejects overlapping elements of an interval map; say which rows collide instead. */
+function checkIntervalOverlaps(sets: Map<string, NftSet>, owner: (map: string, key: string) => string): void {
+  for (const s of sets.values()) {
+    if (!s.interval || s.dataType !== 'verdict' || !s.counter) continue;
+    const groups = new Map<string, { key: string; parts: ([bigint, bigint] | string)[] }[]>();
+    for (const key of s.elements.keys()) {
+      const parts = key.split(' . ').map(componentSpan);
+      const exact = parts.filter((p) => typeof p === 'string').join(' ');
+      const list = groups.get(exact) ?? [];
+      for (const other of list) {
+        const overlap = parts.every((p, i) => {
+          const q = other.parts[i];
+          if (typeof p === 'string' || typeof q === 'string') return p === q;
+          return p[0] <= q[1] && q[0] <= p[1];
+        });
+        if (overlap) {
+          throw new RenderError(
+            'RENDER_AMBIGUOUS_KEY',
+            `${owner(s.name, key)} and ${owner(s.name, other.key)} overlap in ${s.name}: ${key} / ${other.key}`,
+          );
+        }
+      }
+      list.push({ key, parts });
+      groups.set(exact, list);
+    }
+  }
+}
+
+function maxRulesPerPass(chains: Map<string, NftChain>): number {
+  let action = 0;
+  for (const c of chains.values()) if (c.kind === 'action') action = Math.max(action, c.rules.length);
+  let worst = 0;
+  for (const fam of [4, 6]) {
+    const p = chains.get(`p${fam}`)?.rules ?? [];
+    const m = chains.get(`m${fam}`)?.rules ?? [];
+    const viaMac = p.findIndex((r) => r.includes(`@snd${fam}`));
+    const nomacPath = 1 + p.length + action;
+    const macPath = viaMac >= 0 ? 1 + viaMac + 1 + m.length + action : 0;
+    worst = Math.max(worst, nomacPath, macPath);
+  }
+  return worst;
+}
+
+/** Render the sequence table into the engine's table. Throws RenderError on a table it cannot express. */
+export function renderRuleset(table: SequenceTable, facts: DataplaneFacts, options: RenderOptions): RenderedRuleset {
+  const t0 = performance.now();
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(options.tableName)) throw new RenderError('RENDER_UNSUPPORTED', `bad table name ${options.tableName}`);
+  const r = new Renderer(options.tableName, facts);
+  r.render(table);
+  const chains = new Map<string, NftChain>();
+  for (const c of r.actionChains.values()) chains.set(c.name, c);
+  for (const c of r.dispatchChains()) chains.set(c.name, c);
+  const sets = new Map([...r.sets.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  const objects = new Map([...r.objects.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  let elements = 0;
+  for (const s of sets.values()) elements += s.elements.size;
+  return {
+    family: 'netdev',
+    table: options.tableName,
+    objects,
+    sets,
+    chains,
+    rows: r.rows,
+    aclCounters: r.aclCounters,
+    unresolved: r.unresolved,
+    stats: {
+      rows: table.rows.length,
+      elements,
+      actionChains: r.actionChains.size,
+      maxRulesPerPass: maxRulesPerPass(chains),
+      renderMs: performance.now() - t0,
+    },
+  };
+}

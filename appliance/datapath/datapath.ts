@@ -1,0 +1,85 @@
+/**
+ * The kernel seam: the only place that runs `nft`. Everything above it hands
+ * over rendered rulesets and gets counters back.
+ */
+import type { RenderedRuleset } from '../compile/render-model.js';
+import type { CounterValue } from '../compile/render-print.js';
+import type { DiffStats } from './diff.js';
+
+export type { CounterValue } from '../compile/render-print.js';
+
+export interface ApplyOptions {
+  /** Replace the whole table even when a diff against the running ruleset is possible. */
+  full?: boolean;
+  /** Run `nft -c` first (default true). Skip only when check() just passed for the same ruleset. */
+  check?: boolean;
+  /**
+   * Keep row counters across element replacement (default true): a row whose
+   * element is replaced (its next hop or key changed) starts from its old counts.
+   * For a full apply this reads the kernel table first.
+   */
+  carryCounters?: boolean;
+}
+
+export interface ApplyResult {
+  mode: 'full' | 'diff' | 'noop';
+  /** Why a full apply was chosen. */
+  reason?: string;
+  scriptBytes: number;
+  /** Milliseconds: reading counters to carry, `nft -c`, `nft -f`. */
+  readMs: number;
+  checkMs: number;
+  applyMs: number;
+  /** Rows (diff) or elements (full) whose counters were carried over. */
+  carried: number;
+  stats?: DiffStats;
+}
+
+export interface ServicePortCounters {
+  service: string;
+  servicePort?: number;
+  /** Packets of the service's clients entering its chains (the "in" rows). */
+  in: CounterValue;
+  /** Packets delivered back to the clients (the "out" rows). */
+  out: CounterValue;
+}
+
+export interface CounterSnapshot {
+  /** When the kernel was read. */
+  at: Date;
+  /** Row id (RowCounter.id) → counts. Bytes are L3 bytes at ingress; packets are skbs (GRO may merge). */
+  rows: Map<string, CounterValue>;
+  /** ACL counter name (AclCounter.name) → counts. */
+  acl: Map<string, CounterValue>;
+  /** "service/port" → in and out, summed from the rows. */
+  servicePorts: Map<string, ServicePortCounters>;
+}
+
+export interface Datapath {
+  /** Validate what apply(next) would send, with `nft -c`. Throws DatapathError with nft's message. */
+  check(next: RenderedRuleset, opts?: ApplyOptions): Promise<void>;
+  /** Make `next` the running ruleset in one atomic transaction (a diff against the running one when possible). */
+  apply(next: RenderedRuleset, opts?: ApplyOptions): Promise<ApplyResult>;
+  /** Counters of the running ruleset, attributed to rows, ACL rules and service ports. */
+  readCounters(): Promise<CounterSnapshot>;
+  /** The engine's table as nft JSON (`nft -j list table`). */
+  listRuleset(): Promise<unknown>;
+  /** The ruleset last applied through this datapath. */
+  running(): RenderedRuleset | undefined;
+}
+
+export type DatapathErrorCode = 'NFT_REJECTED' | 'NFT_TIMEOUT' | 'NFT_UNAVAILABLE' | 'NFT_OUTPUT' | 'NOT_LOADED';
+
+export class DatapathError extends Error {
+  constructor(
+    readonly code: DatapathErrorCode,
+    message: string,
+    /** nft's own error text, complete. */
+    readonly stderr = '',
+    /** The nft arguments that failed. */
+    readonly argv: string[] = [],
+  ) {
+    super(message);
+    this.name = 'DatapathError';
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The real driver: runs `nft` (optionally inside a network namespace with
+ * `ip netns exec`), the script on stdin, with a timeout. A script the kernel
+ * rejects changes nothing (nft -f is one transaction) and becomes a
+ * DatapathError carrying nft's message.
+ */
+import { spawn } from 'node:child_process';
+import { DatapathError } from './datapath.js';
+import { ScriptDatapath, type NftRunner } from './script-datapath.js';
+
+export interface NftDriverOptions {
+  /** The engine's table in the netdev family (default "vcn"). */
+  table?: string;
+  /** Run inside this network namespace (`ip netns exec NS nft ...`). */
+  netns?: string;
+  /** The nft binary (default "nft"). */
+  nft?: string;
+  /** Milliseconds before a script run is killed (default 300 s: a 100k-service load takes tens of seconds on a small VM). */
+  scriptTimeoutMs?: number;
+  /** Milliseconds before a query (list, get) is killed (default 120 s). */
+  queryTimeoutMs?: number;
+}
+
+interface Output {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+function exec(argv: string[], input: string | undefined, timeoutMs: number): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${e.message}`, '', argv));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, timedOut, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** nft's message, shortened for an error text (the full text stays on the error). */
+function excerpt(stderr: string, lines = 12): string {
+  const all = stderr.trimEnd().split('\n');
+  const shown = all.slice(0, lines).map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+  return shown.join('\n') + (all.length > lines ? `\n… (${all.length - lines} more lines)` : '');
+}
+
+export class NftRunnerProcess implements NftRunner {
+  constructor(private readonly opts: NftDriverOptions = {}) {}
+
+  private argv(args: string[]): string[] {
+    const nft = this.opts.nft ?? 'nft';
+    return this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, nft, ...args] : [nft, ...args];
+  }
+
+  async script(script: string, check: boolean): Promise<void> {
+    const argv = this.argv(check ? ['-c', '-f', '-'] : ['-f', '-']);
+    const timeout = this.opts.scriptTimeoutMs ?? 300_000;
+    const r = await exec(argv, script, timeout);
+    if (r.timedOut) throw new DatapathError('NFT_TIMEOUT', `nft ${check ? 'check' : 'apply'} took longer than ${timeout} ms and was killed`, r.stderr, argv);
+    if (r.code !== 0) {
+      const what = check ? 'nft -c rejected the ruleset' : 'nft rejected the ruleset; the running one is unchanged';
+      throw new DatapathError('NFT_REJECTED', `${what} (exit ${r.code}):\n${excerpt(r.stderr)}`, r.stderr, argv);
+    }
+  }
+
+  async query(args: string[]): Promise<string> {
+    const argv = this.argv(args);
+    const timeout = this.opts.queryTimeoutMs ?? 120_000;
+    const r = await exec(argv, undefined, timeout);
+    if (r.timedOut) throw new DatapathError('NFT_TIMEOUT', `nft ${args.join(' ')} took longer than ${timeout} ms and was killed`, r.stderr, argv);
+    if (r.code !== 0) throw new DatapathError('NFT_REJECTED', `nft ${args.slice(0, 4).join(' ')} failed (exit ${r.code}):\n${excerpt(r.stderr)}`, r.stderr, argv);
+    return r.stdout;
+  }
+}
+
+/** The datapath of the engine's table, driving the kernel through `nft`. */
+export class NftDriver extends ScriptDatapath {
+  constructor(readonly options: NftDriverOptions = {}) {
+    super(new NftRunnerProcess(options), options.table ?? 'vcn');
+  }
+}
+
+/** MAC addresses of interfaces as the kernel has them (`ip -j link show`), for DataplaneFacts.interfaceMacs. */
+export async function readInterfaceMacs(netns?: string, timeoutMs = 15_000): Promise<Record<string, string>> {
+  const argv = netns ? ['ip', '-n', netns, '-j', 'link', 'show'] : ['ip', '-j', 'link', 'show'];
+  const r = await exec(argv, undefined, timeoutMs);
+  if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `${argv.join(' ')} failed: ${excerpt(r.stderr)}`, r.stderr, argv);
+  const links = JSON.parse(r.stdout) as { ifname: string; address?: string; link_type?: string }[];
+  const macs: Record<string, string> = {};
+  for (const l of links) if (l.address && l.link_type === 'ether') macs[l.ifname] = l.address;
+  return macs;
+}

@@ -1,0 +1,171 @@
+/**
+ * Datapath over anything that runs nft scripts: the real driver runs `nft`,
+ * the dry driver records the scripts. Keeps the ruleset last applied, turns
+ * the next one into a diff against it (or a full replace), checks with
+ * `nft -c`, applies with `nft -f` (one atomic transaction), and reads the
+ * counters back. One operation at a time.
+ */
+import type { RenderedRuleset } from '../compile/render-model.js';
+import { printRuleset, type CounterValue, type ElementCounters } from '../compile/render-print.js';
+import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
+import { countersFromElementText, countersFromJson, snapshotCounters } from './counters.js';
+import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
+
+export interface NftRunner {
+  /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
+  script(script: string, check: boolean): Promise<void>;
+  /** Run `nft <args>` and return its standard output. */
+  query(args: string[]): Promise<string>;
+}
+
+interface Plan {
+  mode: 'full' | 'diff' | 'noop';
+  reason?: string;
+  diff?: RulesetDiff;
+}
+
+export class ScriptDatapath implements Datapath {
+  private current?: RenderedRuleset;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    protected readonly runner: NftRunner,
+    readonly table: string,
+  ) {}
+
+  running(): RenderedRuleset | undefined {
+    return this.current;
+  }
+
+  /** Forget the running ruleset: the next apply replaces the whole table. */
+  forget(): void {
+    this.current = undefined;
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private plan(next: RenderedRuleset, opts: ApplyOptions): Plan {
+    if (next.table !== this.table) throw new DatapathError('NOT_LOADED', `the ruleset is for table ${next.table}, this datapath drives ${this.table}`);
+    if (opts.full) return { mode: 'full', reason: 'requested' };
+    if (!this.current) return { mode: 'full', reason: 'no running ruleset known' };
+    const p = diffRulesets(this.current, next);
+    if (p.kind === 'full') return { mode: 'full', reason: p.reason };
+    return { mode: p.diff.empty ? 'noop' : 'diff', diff: p.diff };
+  }
+
+  private scriptOf(plan: Plan, next: RenderedRuleset, counters?: ElementCounters): string {
+    if (plan.mode === 'full') return printRuleset(next, counters);
+    if (plan.mode === 'diff') return plan.diff!.script(counters);
+    return '';
+  }
+
+  check(next: RenderedRuleset, opts: ApplyOptions = {}): Promise<void> {
+    return this.serial(async () => {
+      const plan = this.plan(next, opts);
+      const script = this.scriptOf(plan, next);
+      if (script) await this.runner.script(script, true);
+    });
+  }
+
+  apply(next: RenderedRuleset, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    return this.serial(async () => {
+      const plan = this.plan(next, opts);
+      const result: ApplyResult = { mode: plan.mode, reason: plan.reason, scriptBytes: 0, readMs: 0, checkMs: 0, applyMs: 0, carried: 0, stats: plan.diff?.stats };
+      if (plan.mode === 'noop') {
+        this.current = next;
+        return result;
+      }
+      let counters: ElementCounters | undefined;
+      const t0 = performance.now();
+      if (opts.carryCounters !== false) {
+        counters = plan.mode === 'full' ? await this.kernelElementCounters(next) : await this.carried(plan.diff!);
+        for (const m of counters.values()) result.carried += m.size;
+      }
+      const t1 = performance.now();
+      const script = this.scriptOf(plan, next, counters);
+      result.scriptBytes = Buffer.byteLength(script);
+      if (opts.check !== false) await this.runner.script(script, true);
+      const t2 = performance.now();
+      await this.runner.script(script, false);
+      const t3 = performance.now();
+      this.current = next;
+      result.readMs = t1 - t0;
+      result.checkMs = t2 - t1;
+      result.applyMs = t3 - t2;
+      return result;
+    });
+  }
+
+  /** Counts of the old elements of replaced rows, read with `nft get element` (small: only what changes). */
+  private async carried(diff: RulesetDiff): Promise<ElementCounters> {
+    if (!diff.carry.length || !this.current) return new Map();
+    const byMap = new Map<string, string[]>();
+    for (const c of diff.carry) {
+      for (const e of c.from) {
+        const l = byMap.get(e.map) ?? [];
+        l.push(e.key);
+        byMap.set(e.map, l);
+      }
+    }
+    const read = new Map<string, Map<string, CounterValue>>();
+    for (const [map, keys] of byMap) {
+      const set = this.current.sets.get(map);
+      if (!set) continue;
+      const got = new Map<string, CounterValue>();
+      const fetch = async (ks: string[]) => {
+        const text = await this.runner.query(['get', 'element', 'netdev', this.table, map, `{ ${ks.join(', ')} }`]);
+        for (const [k, v] of countersFromElementText(text, set)) got.set(k, v);
+      };
+      try {
+        await fetch(keys);
+      } catch {
+        // One missing element fails the whole lookup: fall back to one at a time.
+        for (const k of keys) await fetch([k]).catch(() => undefined);
+      }
+      read.set(map, got);
+    }
+    return carriedCounters(diff.carry, (map, key) => read.get(map)?.get(key));
+  }
+
+  /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
+  private async kernelElementCounters(next: RenderedRuleset): Promise<ElementCounters> {
+    let json: unknown;
+    try {
+      json = JSON.parse(await this.runner.query(['-j', 'list', 'table', 'netdev', this.table]));
+    } catch {
+      return new Map();
+    }
+    const { elements } = countersFromJson(json, next);
+    for (const m of elements.values()) {
+      for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
+    }
+    return elements;
+  }
+
+  readCounters(): Promise<CounterSnapshot> {
+    return this.serial(async () => {
+      const model = this.current;
+      if (!model) throw new DatapathError('NOT_LOADED', 'no ruleset has been applied through this datapath');
+      const at = new Date();
+      const json = await this.listJson();
+      return snapshotCounters(model, countersFromJson(json, model), at);
+    });
+  }
+
+  listRuleset(): Promise<unknown> {
+    return this.serial(() => this.listJson());
+  }
+
+  private async listJson(): Promise<unknown> {
+    const text = await this.runner.query(['-j', 'list', 'table', 'netdev', this.table]);
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new DatapathError('NFT_OUTPUT', `nft -j list table printed something that is not JSON: ${(e as Error).message}`);
+    }
+  }
+}
