@@ -52,7 +52,7 @@ export interface RowCounter {
   role: RowRole;
   /** Devices the row delivers to (copies included). */
   devices: string[];
-  /** The verdict-map elements whose counters add up to the row's (two when a dynamic range does not contain the port). */
+  /** The row-map elements whose counters add up to the row's (two when a dynamic range does not contain the port). */
   elements: { map: string; key: string }[];
 }
 
@@ -75,7 +75,7 @@ export interface RenderStats {
   rows: number;
   elements: number;
   actionChains: number;
-  /** Rules a packet meets at most in one pass through the engine (hook → dispatch → action). */
+  /** Rules a steered packet meets at most in one pass through the engine (hook → dispatch → action; a dropped packet may meet one more). */
   maxRulesPerPass: number;
   /** Time the renderer took, in milliseconds (not part of the ruleset's identity). */
   renderMs: number;

@@ -10,13 +10,18 @@
  *   m4 / m6   one hash lookup per key shape with MAC
  *   a_<hash>  action chains, shared by every row that does the same thing
  * A key shape is the set of fields a row matches (interface · [source MAC] ·
- * [source IP] · [destination IP] · [port]); each has one verdict map (exact
- * keys, hash) and, when needed, one interval map (prefixes and port ranges).
- * Rows with a port (destination-keyed) are looked up before rows without
- * (source-keyed), exact keys before ranges. Every verdict-map element carries
+ * [source IP] · [destination IP] · [port]); each has one row map (exact keys,
+ * hash) and, when needed, one interval map (prefixes and port ranges). Rows
+ * with a port (destination-keyed) are looked up before rows without
+ * (source-keyed), exact keys before ranges. One rule does both lookups:
+ *   meta mark set <key> map @<shape> meta mark vmap @act
+ * The row maps hold an action id (a mark), the small act map turns it into
+ * `goto a_<hash>`: adding or removing a row is then a data-map change that the
+ * kernel does not re-validate (a verdict map of 400k jumps costs ~200 ms of
+ * validation per transaction; this costs ~5 ms). Every row-map element carries
  * its own counter: the row counter. Per-service values that cannot be shared
- * live in maps keyed like the row (rate-limit objects, reverse-NAT addresses),
- * so action chains stay shared across services.
+ * live in maps keyed like the row (rate-limit objects, NAT addresses), so
+ * action chains stay shared across services.
  */
 import type { Row, SequenceTable, Send, ServicePolicy } from './sequence-table.js';
 import type { DataplaneFacts } from './render-facts.js';
@@ -122,6 +127,8 @@ interface RowKey {
 }
 
 const portText = (lo: number, hi: number) => (lo === hi ? `${lo}` : `${lo}-${hi}`);
+/** A mark as nft prints it. */
+const markText = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** Deterministic short hash (cyrb53) of a chain body: action chains are named by what they do. */
 function hash53(text: string): string {
@@ -153,7 +160,7 @@ class Renderer {
   readonly sets = new Map<string, NftSet>();
   readonly actionChains = new Map<string, NftChain>();
   readonly bodies = new Map<string, string>();
-  /** Action signature → verdict: most rows repeat an action, and the signature is cheaper than the body. */
+  /** Action signature → action id: most rows repeat an action, and the signature is cheaper than the body. */
   readonly sigs = new Map<string, string>();
   readonly interned = new Map<string, number>();
   readonly sendIds = new Map<string, Map<string, Map<string, number>>>();
@@ -291,7 +298,7 @@ class Renderer {
    * earlier copies rewrite): NAT addresses are per service or per server, and
    * the map keeps the chain shared.
    */
-  action(row: Row, policy: ServicePolicy, key: RowKey, clientIn: boolean): { verdict: string; nat?: string } | { reason: string } {
+  action(row: Row, policy: ServicePolicy, key: RowKey, clientIn: boolean): { id: string; nat?: string } | { reason: string } {
     const r = row.receive;
     const forward = r.direction === 'forward';
     const origIp = forward ? r.dstIp : r.srcIp;
@@ -350,12 +357,12 @@ class Renderer {
     const limit = clientIn && policy.rateLimit !== undefined;
     let sig = `${key.shape.name} ${forward ? 'f' : 'r'}${r.protocol} ${acl ? this.intern(acl) : ''} ${limit ? 'L' : ''} ${policy.dscp ?? ''}`;
     for (let i = 0; i < ordered.length; i++) sig += ` ${this.sendId(ordered[i], plan[i])}`;
-    let verdict = this.sigs.get(sig);
-    if (verdict === undefined) {
-      verdict = `goto ${this.chainFor(this.actionRules(policy.family, key.shape, forward, r.protocol, acl, limit, policy.dscp, ordered, plan))}`;
-      this.sigs.set(sig, verdict);
+    let id = this.sigs.get(sig);
+    if (id === undefined) {
+      id = this.chainFor(this.actionRules(policy.family, key.shape, forward, r.protocol, acl, limit, policy.dscp, ordered, plan));
+      this.sigs.set(sig, id);
     }
-    return { verdict, nat: natValue };
+    return { id, nat: natValue };
   }
 
   /** A small number for a string (interned: repeated lookups hash the same string object). */
@@ -411,16 +418,40 @@ class Renderer {
     return rules;
   }
 
+  /** The action id (a mark, in the act map) of a chain with these rules; the chain is created on first use. */
   chainFor(rules: string[]): string {
     const body = rules.join('\n');
-    let name = this.bodies.get(body);
-    if (name === undefined) {
-      name = `a_${hash53(body)}`;
+    let id = this.bodies.get(body);
+    if (id === undefined) {
+      const hash = hash53(body);
+      const name = `a_${hash}`;
       if (this.actionChains.has(name)) throw new RenderError('RENDER_UNSUPPORTED', `action chain name clash ${name}`);
-      this.bodies.set(body, name);
       this.actionChains.set(name, { name, kind: 'action', rules });
+      // The id is the low 32 bits of the body hash: stable across renders, so unchanged rows keep their data.
+      let n = parseInt(hash.slice(-8), 16);
+      const act = this.actions();
+      for (;;) {
+        if (n > 1) {
+          id = markText(n);
+          if (!act.elements.has(id)) break;
+        }
+        n = (n + 1) >>> 0;
+      }
+      act.elements.set(id, `goto ${name}`);
+      this.bodies.set(body, id);
     }
-    return name;
+    return id;
+  }
+
+  actions(): NftSet {
+    return this.set('act', 'mark', 'verdict', false);
+  }
+
+  /** The action id of rows that cannot be sent yet (unresolved next hop): a counted drop. */
+  dropId(): string {
+    const id = markText(1);
+    this.actions().elements.set(id, 'drop');
+    return id;
   }
 
   addElement(set: NftSet, key: string, data: string, owner: string): void {
@@ -500,13 +531,13 @@ class Renderer {
       const elements: RowCounter['elements'] = [];
       for (const k of keys) {
         const act = this.action(row, policy, k, clientIn);
-        let verdict: string;
+        let data: string;
         if ('reason' in act) {
-          verdict = 'drop';
+          data = this.dropId();
           if (k === keys[0]) this.unresolved.push({ row: id, service: row.service, interface: row.receive.interface, reason: act.reason });
-        } else verdict = act.verdict;
-        const s = this.set(k.shape.name, k.shape.keyType, 'verdict', k.shape.interval, true);
-        this.addElement(s, k.key, verdict, id);
+        } else data = act.id;
+        const s = this.set(k.shape.name, k.shape.keyType, 'mark', k.shape.interval, true);
+        this.addElement(s, k.key, data, id);
         elements.push({ map: s.name, key: k.key });
         if (k.shape.mac) this.sender(fam, row.receive.interface, row.receive.srcMac!);
         if ('reason' in act) continue;
@@ -561,7 +592,8 @@ class Renderer {
     if (local?.nd) localByFam.get(6)!.push('fe80::/10', 'ff02::/16');
     for (const fam of [4, 6] as const) {
       const shapes = [...this.shapes.values()].filter((s) => s.family === fam).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
-      const lookup = (s: Shape) => `${s.keyExpr} vmap @${s.name}`;
+      // The row maps hold action ids, not verdicts: adding a row then never makes the kernel re-validate every jump.
+      const lookup = (s: Shape) => `meta mark set ${s.keyExpr} map @${s.name} meta mark vmap @act`;
       const m: NftChain = { name: `m${fam}`, kind: 'dispatch', rules: shapes.filter((s) => s.mac).map(lookup) };
       const p: NftChain = { name: `p${fam}`, kind: 'dispatch', rules: [] };
       const locals = [...new Set(localByFam.get(fam))];
@@ -651,7 +683,7 @@ function componentSpan(text: string): [bigint, bigint] | string {
 /** nft rejects overlapping elements of an interval map; say which rows collide instead. */
 function checkIntervalOverlaps(sets: Map<string, NftSet>, owner: (map: string, key: string) => string): void {
   for (const s of sets.values()) {
-    if (!s.interval || s.dataType !== 'verdict' || !s.counter) continue;
+    if (!s.interval || !s.counter) continue;
     const groups = new Map<string, { key: string; parts: ([bigint, bigint] | string)[] }[]>();
     for (const key of s.elements.keys()) {
       const parts = key.split(' . ').map(componentSpan);
@@ -677,8 +709,9 @@ function checkIntervalOverlaps(sets: Map<string, NftSet>, owner: (map: string, k
 }
 
 function maxRulesPerPass(chains: Map<string, NftChain>): number {
+  // A steered packet leaves by the last rule it matches: an action chain's closing drop is met only by packets it drops.
   let action = 0;
-  for (const c of chains.values()) if (c.kind === 'action') action = Math.max(action, c.rules.length);
+  for (const c of chains.values()) if (c.kind === 'action') action = Math.max(action, c.rules.length - 1);
   let worst = 0;
   for (const fam of [4, 6]) {
     const p = chains.get(`p${fam}`)?.rules ?? [];

@@ -42,6 +42,9 @@ function jsonComponent(type: string, v: unknown): string {
     case 'ipv4_addr':
     case 'ipv6_addr':
       return canonicalAddress(String(v));
+    case 'mark':
+      // The renderer writes marks as 8-digit hex; nft -j reports them as numbers.
+      return `0x${Number(v).toString(16).padStart(8, '0')}`;
     default:
       return String(v);
   }

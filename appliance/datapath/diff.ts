@@ -10,7 +10,7 @@
  *   2 delete removed and changed elements
  *   3 add new and changed elements       (changed rows may carry their old counts)
  *   4 rewrite dispatch and hook chains whose rules changed (flush + add)
- *   5 delete hook chains, action chains nothing refers to any more, then sets, then objects
+ *   5 delete hook chains, action chains nothing refers to any more, then sets (emptied in 2), then objects
  */
 import type { NftChain, NftSet, RenderedRuleset } from '../compile/render-model.js';
 import {
@@ -167,7 +167,9 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     for (const s of addSets) out.push(`add ${s.dataType ? 'map' : 'set'} netdev ${t} ${s.name} ${setSpec(s)}`);
     const newChains = addChains.filter((c) => c.kind !== 'hook');
     if (newChains.length) out.push(`table netdev ${t} {\n${newChains.map((c) => chainBlock(c)).join('\n')}\n}`);
-    // 2. deletes first, so a changed element can be added again
+    // 2. deletes first, so a changed element can be added again; sets that go away are emptied
+    //    now, so that the chains their elements name can be deleted before the sets themselves
+    for (const s of delSets) if (s.elements.size) out.push(`flush ${s.dataType ? 'map' : 'set'} netdev ${t} ${s.name}`);
     for (const [set, keys] of delElements) {
       if (next.sets.has(set)) elementStatements('delete', t, set, keys, out);
     }

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { DatapathError } from './datapath.js';
 import { ScriptDatapath, type NftRunner } from './script-datapath.js';
+import { NETLINK_DUMP_PY } from './netlink-counters.js';
 
 export interface NftDriverOptions {
   /** The engine's table in the netdev family (default "vcn"). */
@@ -19,6 +20,10 @@ export interface NftDriverOptions {
   scriptTimeoutMs?: number;
   /** Milliseconds before a query (list, get) is killed (default 120 s). */
   queryTimeoutMs?: number;
+  /** Read counters with a netlink dump through python3 (default true; falls back to `nft -j list` on failure). */
+  netlinkCounters?: boolean;
+  /** The python interpreter for the netlink dump (default "python3"). */
+  python?: string;
 }
 
 interface Output {
@@ -53,6 +58,25 @@ function exec(argv: string[], input: string | undefined, timeoutMs: number): Pro
   });
 }
 
+function execBinary(argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${e.message}`, '', argv));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
+    });
+  });
+}
+
 /** nft's message, shortened for an error text (the full text stays on the error). */
 function excerpt(stderr: string, lines = 12): string {
   const all = stderr.trimEnd().split('\n');
@@ -77,6 +101,15 @@ export class NftRunnerProcess implements NftRunner {
       const what = check ? 'nft -c rejected the ruleset' : 'nft rejected the ruleset; the running one is unchanged';
       throw new DatapathError('NFT_REJECTED', `${what} (exit ${r.code}):\n${excerpt(r.stderr)}`, r.stderr, argv);
     }
+  }
+
+  async dumpCounters(table: string, sets: string[]): Promise<Buffer> {
+    if (this.opts.netlinkCounters === false) throw new Error('netlink counters are off');
+    const py = [this.opts.python ?? 'python3', '-c', NETLINK_DUMP_PY, table, ...sets];
+    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
+    const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
+    if (r.code !== 0) throw new DatapathError('NFT_OUTPUT', `netlink counter dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
+    return r.stdout;
   }
 
   async query(args: string[]): Promise<string> {

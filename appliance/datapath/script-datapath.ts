@@ -8,7 +8,8 @@
 import type { RenderedRuleset } from '../compile/render-model.js';
 import { printRuleset, type CounterValue, type ElementCounters } from '../compile/render-print.js';
 import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
-import { countersFromElementText, countersFromJson, snapshotCounters } from './counters.js';
+import { countersFromElementText, countersFromJson, snapshotCounters, type KernelCounters } from './counters.js';
+import { parseNetlinkDump } from './netlink-counters.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 
 export interface NftRunner {
@@ -16,6 +17,12 @@ export interface NftRunner {
   script(script: string, check: boolean): Promise<void>;
   /** Run `nft <args>` and return its standard output. */
   query(args: string[]): Promise<string>;
+  /**
+   * Optional fast path: the raw netlink dump of these sets' elements and of
+   * the table's counter objects (see netlink-counters.ts). Undefined or a
+   * failure falls back to `nft -j list table`.
+   */
+  dumpCounters?(table: string, sets: string[]): Promise<Buffer>;
 }
 
 interface Plan {
@@ -27,6 +34,11 @@ interface Plan {
 export class ScriptDatapath implements Datapath {
   private current?: RenderedRuleset;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set when the netlink fast path failed once: use nft from then on. */
+  private dumpFailed?: string;
+  /** Applies under way, and applies done: a counter read that overlaps one is read again. */
+  private applying = 0;
+  private applied = 0;
 
   constructor(
     protected readonly runner: NftRunner,
@@ -73,31 +85,41 @@ export class ScriptDatapath implements Datapath {
 
   apply(next: RenderedRuleset, opts: ApplyOptions = {}): Promise<ApplyResult> {
     return this.serial(async () => {
-      const plan = this.plan(next, opts);
-      const result: ApplyResult = { mode: plan.mode, reason: plan.reason, scriptBytes: 0, readMs: 0, checkMs: 0, applyMs: 0, carried: 0, stats: plan.diff?.stats };
-      if (plan.mode === 'noop') {
-        this.current = next;
-        return result;
+      this.applying++;
+      try {
+        return await this.applyNow(next, opts);
+      } finally {
+        this.applying--;
+        this.applied++;
       }
-      let counters: ElementCounters | undefined;
-      const t0 = performance.now();
-      if (opts.carryCounters !== false) {
-        counters = plan.mode === 'full' ? await this.kernelElementCounters(next) : await this.carried(plan.diff!);
-        for (const m of counters.values()) result.carried += m.size;
-      }
-      const t1 = performance.now();
-      const script = this.scriptOf(plan, next, counters);
-      result.scriptBytes = Buffer.byteLength(script);
-      if (opts.check !== false) await this.runner.script(script, true);
-      const t2 = performance.now();
-      await this.runner.script(script, false);
-      const t3 = performance.now();
-      this.current = next;
-      result.readMs = t1 - t0;
-      result.checkMs = t2 - t1;
-      result.applyMs = t3 - t2;
-      return result;
     });
+  }
+
+  private async applyNow(next: RenderedRuleset, opts: ApplyOptions): Promise<ApplyResult> {
+    const plan = this.plan(next, opts);
+    const result: ApplyResult = { mode: plan.mode, reason: plan.reason, scriptBytes: 0, readMs: 0, checkMs: 0, applyMs: 0, carried: 0, stats: plan.diff?.stats };
+    if (plan.mode === 'noop') {
+      this.current = next;
+      return result;
+    }
+    let counters: ElementCounters | undefined;
+    const t0 = performance.now();
+    if (opts.carryCounters !== false) {
+      counters = plan.mode === 'full' ? await this.kernelElementCounters(next) : await this.carried(plan.diff!);
+      for (const m of counters.values()) result.carried += m.size;
+    }
+    const t1 = performance.now();
+    const script = this.scriptOf(plan, next, counters);
+    result.scriptBytes = Buffer.byteLength(script);
+    if (opts.check !== false) await this.runner.script(script, true);
+    const t2 = performance.now();
+    await this.runner.script(script, false);
+    const t3 = performance.now();
+    this.current = next;
+    result.readMs = t1 - t0;
+    result.checkMs = t2 - t1;
+    result.applyMs = t3 - t2;
+    return result;
   }
 
   /** Counts of the old elements of replaced rows, read with `nft get element` (small: only what changes). */
@@ -133,27 +155,53 @@ export class ScriptDatapath implements Datapath {
 
   /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
   private async kernelElementCounters(next: RenderedRuleset): Promise<ElementCounters> {
-    let json: unknown;
+    let elements: ElementCounters;
     try {
-      json = JSON.parse(await this.runner.query(['-j', 'list', 'table', 'netdev', this.table]));
+      ({ elements } = await this.kernelCounters(next));
     } catch {
       return new Map();
     }
-    const { elements } = countersFromJson(json, next);
     for (const m of elements.values()) {
       for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
     }
     return elements;
   }
 
-  readCounters(): Promise<CounterSnapshot> {
-    return this.serial(async () => {
+  /**
+   * Counters of the running ruleset; `via: 'nft'` skips the netlink fast path.
+   * A read does not hold up applies (it can take seconds at 100k services);
+   * when an apply overlaps the read, it is read again once that apply is done.
+   */
+  async readCounters(opts: { via?: 'auto' | 'nft' } = {}): Promise<CounterSnapshot> {
+    const read = async () => {
       const model = this.current;
       if (!model) throw new DatapathError('NOT_LOADED', 'no ruleset has been applied through this datapath');
       const at = new Date();
-      const json = await this.listJson();
-      return snapshotCounters(model, countersFromJson(json, model), at);
-    });
+      const kernel = opts.via === 'nft' ? countersFromJson(await this.listJson(), model) : await this.kernelCounters(model);
+      return { model, snapshot: snapshotCounters(model, kernel, at) };
+    };
+    const seen = this.applied;
+    const busy = this.applying > 0;
+    const first = await read();
+    if (!busy && this.applying === 0 && this.applied === seen) return first.snapshot;
+    return (await this.serial(read)).snapshot;
+  }
+
+  /** Why the netlink counter dump is not used (undefined while it is). */
+  counterFallback(): string | undefined {
+    return this.runner.dumpCounters ? this.dumpFailed : 'the runner has no netlink dump';
+  }
+
+  private async kernelCounters(model: RenderedRuleset): Promise<KernelCounters> {
+    if (this.runner.dumpCounters && !this.dumpFailed) {
+      const sets = [...model.sets.values()].filter((s) => s.counter).map((s) => s.name);
+      try {
+        return parseNetlinkDump(await this.runner.dumpCounters(this.table, sets), model.sets);
+      } catch (e) {
+        this.dumpFailed = (e as Error).message;
+      }
+    }
+    return countersFromJson(await this.listJson(), model);
   }
 
   listRuleset(): Promise<unknown> {

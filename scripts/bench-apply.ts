@@ -1,0 +1,100 @@
+/**
+ * Apply benchmark (not a test): in a temporary network namespace, the time to
+ * render and fully apply 10k and 100k services, and to apply a one-service
+ * change (add, then remove) with 10, 10k and 100k services running; plus the
+ * time to read the counters back. Ratios are against the floor measured in the
+ * same run: starting `nft` for an empty transaction.
+ *
+ *   node --expose-gc --max-semi-space-size=64 --import tsx scripts/bench-apply.ts [sizes...]
+ *
+ * The namespaces are named vd<random>-* and deleted at the end (also on Ctrl-C).
+ */
+import { renderRuleset } from '../appliance/compile/render-nft.js';
+import type { DataplaneFacts } from '../appliance/compile/render-facts.js';
+import { NftDriver, NftRunnerProcess, readInterfaceMacs } from '../appliance/datapath/nft-driver.js';
+import { syntheticTable, type SyntheticInterfaces } from '../test/unit/render-synthetic.js';
+import { MiniNet } from '../test/integration/helpers/netns-mini.js';
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const SIZES = sizes.length ? sizes : [10, 10_000, 100_000];
+const REPEAT = 3;
+
+const net = new MiniNet();
+let cleaned = false;
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  await net.cleanup();
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench-apply needs root (network namespaces)');
+  const eng = await net.addNs('bench');
+  const peer = await net.addNs('peer');
+  const ifs: SyntheticInterfaces = { up: net.ifname('e0'), fw0: net.ifname('e1'), fw1: net.ifname('e2'), srv: net.ifname('e3') };
+  let i = 0;
+  for (const name of Object.values(ifs)) {
+    await net.veth({ ns: eng, name, mac: `02:88:00:00:00:0${i}` }, { ns: peer, name: net.ifname(`p${i}`), mac: `02:88:00:00:01:0${i}` });
+    i++;
+  }
+  const facts: DataplaneFacts = { interfaceMacs: await readInterfaceMacs(eng), deviceLegs: { fw: [ifs.fw0, ifs.fw1] } };
+  const runner = new NftRunnerProcess({ netns: eng });
+
+  // Floor: nft started for an (almost) empty transaction, check and apply.
+  const floors: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    await runner.script('table netdev vcnfloor {}\ndelete table netdev vcnfloor\n', false);
+    floors.push(performance.now() - t0);
+  }
+  const floor = median(floors);
+  console.log(`nft floor (start nft, empty transaction): ${ms(floor)}`);
+  console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log('');
+  console.log('services    rows  elements  script   render   full: check + apply        one-service add (check+apply)   remove        read counters');
+
+  for (const n of SIZES) {
+    const driver = new NftDriver({ netns: eng });
+    global.gc?.();
+    const r0 = performance.now();
+    const base = renderRuleset(syntheticTable(n, { ifs, features: true }), facts, { tableName: 'vcn' });
+    const renderMs = performance.now() - r0;
+    const plus = renderRuleset(syntheticTable(n + 1, { ifs, features: true }), facts, { tableName: 'vcn' });
+    const full = await driver.apply(base, { full: true, carryCounters: false });
+    const adds: number[] = [];
+    const dels: number[] = [];
+    let addBytes = 0;
+    for (let k = 0; k < REPEAT; k++) {
+      const a = await driver.apply(plus);
+      if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
+      adds.push(a.checkMs + a.applyMs);
+      addBytes = a.scriptBytes;
+      const d = await driver.apply(base);
+      dels.push(d.checkMs + d.applyMs);
+    }
+    const c0 = performance.now();
+    await driver.readCounters();
+    const readMs = performance.now() - c0;
+    console.log(
+      `${String(n).padStart(8)} ${String(base.stats.rows).padStart(7)} ${String(base.stats.elements).padStart(9)} ${(full.scriptBytes / 1e6).toFixed(1).padStart(5)} MB ${ms(renderMs)}  ${ms(full.checkMs)} + ${ms(full.applyMs)}` +
+        `     ${ms(median(adds))} (${(median(adds) / floor).toFixed(1)}× floor, ${addBytes} B)  ${ms(median(dels))}  ${ms(readMs)}`,
+    );
+  }
+  console.log('');
+  console.log('one-service change = nft -c + nft -f of the diff (median of 3); full = delete and recreate the table in one transaction.');
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
