@@ -2,7 +2,8 @@
  * Every error the product reports carries a code from this registry and a human
  * message; validation errors also carry the path of the offending node.
  */
-export const ERROR_CODES = {
+/** Errors in a configuration: each names the node at fault (ValidationIssue.path). */
+export const CONFIG_ERROR_CODES = {
   // Schema (structure and types), derived from the YANG module.
   SCHEMA_UNKNOWN_NODE: 'the node is not in the schema',
   SCHEMA_TYPE: 'the value does not have the type the schema requires',
@@ -38,9 +39,31 @@ export const ERROR_CODES = {
   POOL_MISMATCH: 'a pool member is not of the pool function or vendor',
   UPLINK_REQUIRED: 'the service needs an uplink interface',
   ROUTER_REQUIRED: 'the device must be in delivery mode router',
-  // Input files and runtime.
-  CONFIG_READ: 'the configuration file cannot be read or parsed',
 } as const;
+
+/** Errors of operations: reading input, the store, transactions. */
+export const OPERATION_ERROR_CODES = {
+  CONFIG_READ: 'the configuration file cannot be read or parsed',
+  // Store and transactions (mgmt/store, mgmt/northbound).
+  STORE_OPEN: 'the configuration store cannot be opened',
+  STORE_CORRUPT: 'the configuration store fails its integrity check',
+  STORE_VERSION: 'the configuration store was written by a newer version',
+  STALE_CANDIDATE: 'the candidate was based on an older running configuration',
+  COMMIT_IN_PROGRESS: 'another commit is in progress',
+  NO_SUCH_COMMIT: 'the commit is not in the history',
+  NO_SUCH_SESSION: 'the session does not exist',
+  CONFIRMED_COMMIT_PENDING: 'a confirmed commit waits for its confirmation',
+  NO_PENDING_CONFIRM: 'no confirmed commit waits for confirmation',
+  CONFIG_INVALID: 'the configuration fails validation',
+  PREPARE_FAILED: 'the configuration cannot be compiled into a ruleset',
+  NFT_CHECK_FAILED: 'the kernel rejects the ruleset (nft -c)',
+  APPLY_FAILED: 'the kernel did not load the ruleset; the running one is unchanged',
+  POOL_EXHAUSTED: 'the service IP pool has no free address',
+  UNKNOWN_SERVICE_IP_POOL: 'the service IP pool does not exist',
+  PROVISION_INVALID: 'the provisioning request does not fit the package',
+} as const;
+
+export const ERROR_CODES = { ...CONFIG_ERROR_CODES, ...OPERATION_ERROR_CODES };
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -81,6 +81,17 @@ export interface Packages {
   package: Package[];
 }
 
+export interface ServiceIpPoolsPool {
+  name: string;
+  /** Prefixes the pool allocates from, in order. */
+  prefix: string[];
+  description?: string;
+}
+
+export interface ServiceIpPools {
+  pool: ServiceIpPoolsPool[];
+}
+
 export interface Range {
   low: number;
   high: number;
@@ -170,6 +181,8 @@ export interface VcnConfig {
   pools: Pools;
   /** Ordered templates of functions (Fig 10). */
   packages: Packages;
+  /** Pools of service addresses: a service created without a service IP gets the first free address of the pool it names. */
+  'service-ip-pools'?: ServiceIpPools;
   services: Services;
 }
 

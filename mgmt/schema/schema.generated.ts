@@ -403,6 +403,57 @@ export const VCN_SCHEMA: ModuleSchema = {
     },
     {
       "kind": "container",
+      "name": "service-ip-pools",
+      "presence": true,
+      "children": [
+        {
+          "kind": "list",
+          "name": "pool",
+          "keys": [
+            "name"
+          ],
+          "children": [
+            {
+              "kind": "leaf",
+              "name": "name",
+              "type": {
+                "base": "string",
+                "length": [
+                  [
+                    1,
+                    63
+                  ]
+                ],
+                "pattern": [
+                  "[A-Za-z0-9][A-Za-z0-9._-]*"
+                ],
+                "typedef": "name"
+              }
+            },
+            {
+              "kind": "leaf-list",
+              "name": "prefix",
+              "type": {
+                "base": "ip-prefix",
+                "typedef": "inet:ip-prefix"
+              },
+              "min": 1,
+              "description": "Prefixes the pool allocates from, in order."
+            },
+            {
+              "kind": "leaf",
+              "name": "description",
+              "type": {
+                "base": "string"
+              }
+            }
+          ]
+        }
+      ],
+      "description": "Pools of service addresses: a service created without a service IP gets the first free address of the pool it names."
+    },
+    {
+      "kind": "container",
       "name": "services",
       "children": [
         {

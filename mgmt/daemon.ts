@@ -1,0 +1,172 @@
+/**
+ * The appliance daemon: opens the store, loads the running configuration
+ * into the kernel (in full, so the data plane matches the store whatever
+ * happened before), re-arms a pending confirmed commit, and serves the
+ * Northbound API. SIGTERM/SIGINT stop it cleanly (a pending confirmation
+ * stays in the store and is honoured at the next start).
+ *
+ *   node --import tsx mgmt/daemon.ts --db /var/lib/vcn/vcn.db [--netns NS] [--table vcn] [--boot] [--stdio]
+ *
+ * --boot    load the startup configuration (as a commit) when it differs from running
+ * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
+ *           methods (one session), for tests and local tooling until the NETCONF
+ *           server serves this API
+ */
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { VcnError } from '../appliance/errors.js';
+import { NftDriver, readInterfaceMacs } from '../appliance/datapath/nft-driver.js';
+import type { Datapath } from '../appliance/datapath/datapath.js';
+import type { FactsSource } from '../appliance/engine.js';
+import { Store, type Client } from './store/store.js';
+import { EngineDataplane } from './northbound/dataplane.js';
+import { Northbound, type StartReport } from './northbound/northbound.js';
+
+export interface DaemonOptions {
+  db: string;
+  netns?: string;
+  table?: string;
+  boot?: boolean;
+  historyLimit?: number;
+  /** Overrides for tests: another datapath and kernel facts. */
+  datapath?: Datapath;
+  facts?: FactsSource;
+  log?: (line: string) => void;
+}
+
+export interface Daemon {
+  store: Store;
+  northbound: Northbound;
+  started: StartReport;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`vcnd: ${line}\n`));
+  const store = Store.open(opts.db, { historyLimit: opts.historyLimit });
+  const datapath = opts.datapath ?? new NftDriver({ netns: opts.netns, table: opts.table ?? 'vcn' });
+  const facts: FactsSource = opts.facts ?? (async () => ({ interfaceMacs: await readInterfaceMacs(opts.netns) }));
+  const northbound = new Northbound({ store, dataplane: new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log }), log });
+  let started: StartReport;
+  try {
+    started = await northbound.start({ boot: opts.boot });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  log(`started: running commit ${started.commit ?? 'none'} loaded from ${started.loaded}${started.error ? ` (data plane NOT loaded: ${started.error})` : ''}`);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await northbound.stop();
+      store.checkpoint();
+      store.close();
+    })());
+  return { store, northbound, started, stop };
+}
+
+/** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
+const SESSION_METHODS = new Set([
+  'getConfig',
+  'setCandidate',
+  'discardChanges',
+  'validate',
+  'commit',
+  'confirm',
+  'cancelCommit',
+  'rollback',
+  'compare',
+  'copyRunningToStartup',
+  'allocateServiceIp',
+  'createServiceFromPackage',
+]);
+const PLAIN_METHODS = new Set(['history', 'runningCommit', 'pendingConfirm']);
+
+function serveStdio(d: Daemon, user: string, client: Client): void {
+  const nb = d.northbound;
+  const session = nb.openSession(user, client);
+  const send = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  send({ event: 'ready', pid: process.pid, session: session.id, started: d.started });
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    if (!line.trim()) return;
+    let req: { id?: unknown; method?: string; params?: unknown[] };
+    try {
+      req = JSON.parse(line) as typeof req;
+    } catch {
+      send({ error: { code: 'CONFIG_READ', message: 'the request is not JSON' } });
+      return;
+    }
+    const { id, method = '', params = [] } = req;
+    const target = nb as unknown as Record<string, (...a: unknown[]) => unknown>;
+    let call: () => unknown;
+    if (SESSION_METHODS.has(method)) call = () => target[method].call(nb, session.id, ...params);
+    else if (PLAIN_METHODS.has(method)) call = () => target[method].call(nb, ...params);
+    else {
+      send({ id, error: { code: 'UNKNOWN_METHOD', message: `no method ${method}` } });
+      return;
+    }
+    Promise.resolve()
+      .then(call)
+      .then(
+        (result) => send({ id, result: result ?? null }),
+        (e: unknown) =>
+          send({ id, error: e instanceof VcnError ? { code: e.code, message: e.message, issues: e.issues } : { code: 'INTERNAL', message: (e as Error).message } }),
+      );
+  });
+  rl.on('close', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: string } {
+  const o: DaemonOptions & { stdio: boolean; user: string } = { db: '', stdio: false, user: 'admin' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--db') o.db = value();
+    else if (a === '--netns') o.netns = value();
+    else if (a === '--table') o.table = value();
+    else if (a === '--history') o.historyLimit = Number(value());
+    else if (a === '--user') o.user = value();
+    else if (a === '--boot') o.boot = true;
+    else if (a === '--stdio') o.stdio = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!o.db) throw new Error('--db PATH is required');
+  return o;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME]\n`);
+    process.exit(2);
+  }
+  let d: Daemon;
+  try {
+    d = await startDaemon(args);
+  } catch (e) {
+    process.stderr.write(`vcnd: cannot start: ${e instanceof VcnError ? `${e.code} ` : ''}${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const shutdown = (sig: string) => {
+    process.stderr.write(`vcnd: ${sig}: stopping\n`);
+    d.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`vcnd: stop failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (args.stdio) serveStdio(d, args.user, 'cli');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();
