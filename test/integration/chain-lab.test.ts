@@ -93,12 +93,15 @@ describe('steering real traffic through the lab', () => {
     expect((await t.lab.serverLog('slo')).filter((l) => l.lport === FW_BLOCKED.tcp)).toEqual([]);
   });
 
-  it('the IDS gets a copy of W4 traffic, and its alert packet reaches the server', async () => {
+  it('the IDS gets a copy of W4 traffic after the firewall, and its alert packet reaches the server', async () => {
     const { W4 } = t.lab.plan.service;
+    const fw = await t.lab.capture('fw', 'fw0', { direction: 'in', filter: `tcp port 80 and host ${W4}` });
     const r = await curl('cl', `http://${W4}/`);
     expect(r.code, r.stderr).toBe(0);
-    const seen = await t.lab.ids.waitFor((p) => p.dst === W4 && p.dport === 80);
-    expect(seen.length).toBeGreaterThan(0);
+    const seen = await t.lab.ids.waitFor((p) => p.dst === W4 && p.dport === 80 && p.tcpFlags === 'S');
+    const [atFw] = await fw.waitFor((p) => p.dst === W4 && p.tcpFlags === 'S');
+    // Chain order: firewall (step 1) before the copy made on the way to the server (step 2).
+    expect(atFw.time).toBeLessThanOrEqual(seen[0].time);
     await t.lab.clearServerLog('slo');
     await t.lab.ids.alert({ dst: W4, dport: 9, proto: 'udp' });
     await expect.poll(async () => (await t.lab.serverLog('slo')).some((l) => l.proto === 'udp' && l.local === W4 && l.lport === 9), { timeout: 5000 }).toBe(true);
