@@ -7,9 +7,10 @@
 import { parseArgs } from 'node:util';
 import { kernelFacts } from '../appliance/datapath/kernel-facts.js';
 import { NftDriver } from '../appliance/datapath/nft-driver.js';
-import { Engine } from '../appliance/engine.js';
+import { compile } from '../appliance/compile/compile.js';
 import type { ServicePolicy } from '../appliance/compile/sequence-table.js';
 import { formatIssue } from '../appliance/errors.js';
+import { startDaemon } from '../mgmt/daemon.js';
 import { checkConfig } from '../mgmt/schema/load-config.js';
 import type { CommandIo } from './compile-command.js';
 import { Lab, hostIp } from './lab/index.js';
@@ -33,25 +34,31 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
   io.out('vcn start: bringing up the lab …\n');
   const lab = await Lab.up();
   let stopping = false;
+  let stopDaemon = async () => undefined as void;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    io.out('\nvcn start: tearing down the lab …\n');
+    io.out('\nvcn start: stopping the daemon and tearing down the lab …\n');
+    await stopDaemon().catch(() => undefined);
     await lab.down();
     io.out('vcn start: done; every namespace and process it made is gone.\n');
   };
   try {
     const ns = lab.ns('eng');
-    const engine = new Engine({ datapath: new NftDriver({ netns: ns }), facts: kernelFacts(ns) });
+    const datapath = new NftDriver({ netns: ns });
+    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined });
+    stopDaemon = () => daemon.stop();
     const { config, issues } = checkConfig(JSON.parse(JSON.stringify(lab.demoConfig())));
     if (issues.length) throw new Error(`demo configuration invalid:\n${issues.map(formatIssue).join('\n')}`);
-    const result = await engine.load(config);
-    const prepared = engine.running()!;
+    const session = daemon.northbound.openSession('admin', 'cli');
+    daemon.northbound.setCandidate(session.id, config);
+    const result = await daemon.northbound.commit(session.id, { comment: 'vcn start: demo configuration' });
+    const prepared = { table: compile(config) };
     const p = lab.plan;
     io.out(
       [
-        `vcn start: engine loaded ${prepared.table.services.length} services (${prepared.table.rows.length} sequence-table rows, ` +
-          `${Math.round(result.applyMs)} ms to apply) into table netdev vcn of namespace ${ns}.`,
+        `vcn start: the daemon committed the demo as commit ${result.commit.id} in ${Math.round(result.timings.total)} ms (store ${lab.plan.workDir}/vcn.db); ` +
+          `engine loaded ${prepared.table.services.length} services (${prepared.table.rows.length} sequence-table rows) into table netdev vcn of namespace ${ns}.`,
         '',
         'Services:',
         ...prepared.table.services.flatMap((s) => chainsOf(s).map((c) => `  ${s.service.padEnd(10)} ${s.address}${c.port}  → ${c.devices.join(' → ')}`)),
@@ -66,7 +73,7 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
         `  ip netns exec ${ns} nft list table netdev vcn                # the engine's ruleset`,
         `  bin/vcn compile --config <file>                                    # sequence table of a configuration file`,
         '',
-        'Not running yet (later issues): the daemon with its config store, NETCONF on 830, SNMP, the serial TUI.',
+        'Not running yet (later issues): NETCONF on 830, SNMP, the serial TUI.',
         values.once ? '' : `Counters every ${values.interval} s; Ctrl-C tears everything down.`,
         '',
       ].join('\n'),
@@ -81,7 +88,7 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
       process.once('SIGTERM', onSignal);
       const timer = setInterval(async () => {
         if (stopping) return clearInterval(timer);
-        const counters = await engine.readCounters().catch(() => undefined);
+        const counters = await datapath.readCounters().catch(() => undefined);
         if (!counters) return;
         const lines = [...counters.servicePorts.values()]
           .filter((c) => c.in.packets + c.out.packets > 0)

@@ -11,9 +11,11 @@ describe('vcn start', () => {
     requireRoot();
     const r = spawnSync(join(root, 'bin/vcn'), ['start', '--once'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/the daemon committed the demo as commit 1 in \d+ ms/);
     expect(r.stdout).toMatch(/engine loaded 6 services \(\d+ sequence-table rows/);
     expect(r.stdout).toMatch(/web-nat\s+\S+ port 8000\s+→ snat/);
     const ns = /table netdev vcn of namespace (\S+)\./.exec(r.stdout)![1];
+    expect(r.stdout).toContain('stopping the daemon and tearing down the lab');
     expect(r.stdout).toContain('every namespace and process it made is gone');
     const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     expect(list).not.toContain(ns.replace(/-eng$/, ''));
