@@ -3,7 +3,7 @@
  * AMBIGUOUS_STEP. A key without a source MAC (uplink, bridge leg) matches
  * frames from any MAC, so it overlaps every key on its interface.
  */
-import { isIP } from 'node:net';
+import { addressToBigInt, bitsOf, familyOf } from './render-addr.js';
 import type { PortMatch, Receive } from './sequence-table.js';
 
 function portIntervals(p: PortMatch | undefined): [number, number][] {
@@ -18,27 +18,11 @@ export function portsOverlap(a: PortMatch | undefined, b: PortMatch | undefined)
 /** An address or prefix as [family, first, last] over bigint. */
 export function addressSpan(value: string): [number, bigint, bigint] {
   const [addr, len] = value.split('/');
-  const family = isIP(addr);
-  const bits = family === 6 ? 128 : 32;
-  const n = family === 6 ? ipv6ToBigInt(addr) : addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  const family = familyOf(addr) ?? 4;
+  const bits = bitsOf(family);
   const hostBits = BigInt(bits - (len === undefined ? bits : Number(len)));
-  const first = (n >> hostBits) << hostBits;
+  const first = (addressToBigInt(addr, family) >> hostBits) << hostBits;
   return [family, first, first + (1n << hostBits) - 1n];
-}
-
-function ipv6ToBigInt(addr: string): bigint {
-  let text = addr;
-  if (text.includes('.')) {
-    // IPv4-mapped tail: turn a.b.c.d into two hex groups.
-    const i = text.lastIndexOf(':');
-    const v4 = text.slice(i + 1).split('.').map(Number);
-    text = `${text.slice(0, i + 1)}${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 export function addressesOverlap(a: string | undefined, b: string | undefined): boolean {

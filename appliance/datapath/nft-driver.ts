@@ -4,7 +4,7 @@
  * rejects changes nothing (nft -f is one transaction) and becomes a
  * DatapathError carrying nft's message.
  */
-import { spawn } from 'node:child_process';
+import { runProcess } from '../run-process.js';
 import { DatapathError } from './datapath.js';
 import { ScriptDatapath, type NftRunner } from './script-datapath.js';
 import { NETLINK_DUMP_PY } from './netlink-counters.js';
@@ -33,48 +33,17 @@ interface Output {
   timedOut: boolean;
 }
 
-function exec(argv: string[], input: string | undefined, timeoutMs: number): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${e.message}`, '', argv));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, timedOut, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(input ?? '');
-  });
+async function exec(argv: string[], input: string | undefined, timeoutMs: number): Promise<Output> {
+  const r = await execBinary(argv, timeoutMs, input);
+  return { code: r.code, timedOut: r.timedOut, stdout: r.stdout.toString(), stderr: r.stderr };
 }
 
-function execBinary(argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${e.message}`, '', argv));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
-    });
-  });
+async function execBinary(argv: string[], timeoutMs: number, input?: string): Promise<{ code: number | null; stdout: Buffer; stderr: string; timedOut: boolean }> {
+  try {
+    return await runProcess(argv, { input, timeoutMs });
+  } catch (e) {
+    throw new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${(e as Error).message}`, '', argv);
+  }
 }
 
 /** nft's message, shortened for an error text (the full text stays on the error). */

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { runProcess } from '../../appliance/run-process.js';
 import { readdir, stat } from 'node:fs/promises';
 
 export interface RunResult {
@@ -38,40 +39,16 @@ export class CommandError extends Error {
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const [cmd, ...args] = argv;
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    // A command that exits before reading its stdin must not crash us with EPIPE.
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(' ')}: ${e.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result: RunResult = {
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      };
-      if (!opts.allowFail && (code !== 0 || timedOut)) reject(new CommandError(argv, result));
-      else resolve(result);
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  let r;
+  try {
+    r = await runProcess(argv, { input: opts.input, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  } catch (e) {
+    throw new Error(`${argv.join(' ')}: ${(e as Error).message}`);
+  }
+  const result: RunResult = { ...r, stdout: r.stdout.toString() };
+  if (!opts.allowFail && (r.code !== 0 || r.timedOut)) throw new CommandError(argv, result);
+  return result;
 }
 
 export const netnsPath = (ns: string): string => `/run/netns/${ns}`;
