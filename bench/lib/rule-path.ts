@@ -1,0 +1,90 @@
+/**
+ * Rules a packet of a given row meets in one pass through the engine, read off
+ * the rendered ruleset: the hook chain of its interface, the dispatch chain up
+ * to the lookup that holds its element (via the MAC dispatch when the element
+ * is MAC-keyed), and its action chain up to the `fwd`. The element's data is
+ * either the verdict itself or a value looked up again in a verdict map named
+ * by the same rule (`… map @v4_ddp meta mark vmap @act`). The count does not
+ * depend on how many services are loaded unless a chain grows per service.
+ */
+import type { NftChain, RenderedRuleset } from '../../appliance/compile/render-model.js';
+
+export interface PassCost {
+  row: string;
+  iif: string;
+  /** Chain names walked, each with the rules evaluated in it. */
+  chains: { name: string; rules: number }[];
+  /** The rules themselves, in order. */
+  texts: string[];
+  rules: number;
+  /** Hash or verdict-map lookups among those rules (`vmap`, `@set`). */
+  lookups: number;
+}
+
+const goesTo = (rs: RenderedRuleset, rule: string, chain: string): boolean => {
+  const direct = new RegExp(`\\b(goto|jump) ${chain}\\b|: (goto|jump) ${chain}\\b`);
+  if (direct.test(rule)) return true;
+  // A rule that looks up a map whose elements lead there (the MAC dispatch `snd4`).
+  for (const m of rule.matchAll(/@(\w+)/g)) {
+    const set = rs.sets.get(m[1]);
+    if (set && [...set.elements.values()].some((v) => direct.test(` ${v}`))) return true;
+  }
+  return false;
+};
+
+function upTo(chain: NftChain, until: (rule: string) => boolean): string[] {
+  const i = chain.rules.findIndex(until);
+  if (i < 0) throw new Error(`rule path: nothing in chain ${chain.name} leads on`);
+  return chain.rules.slice(0, i + 1);
+}
+
+const lookupsIn = (rules: string[]): number => rules.reduce((n, r) => n + (r.match(/@\w+|\bvmap \{/g)?.length ?? 0), 0);
+
+/** The chain an element's data leads to, through further verdict maps of the same rule if need be. */
+function actionOf(rs: RenderedRuleset, rule: string, map: string, data: string): string {
+  const direct = /^(?:goto|jump) (\w+)/.exec(data)?.[1];
+  if (direct) return direct;
+  for (const m of rule.matchAll(/vmap @(\w+)/g)) {
+    if (m[1] === map) continue;
+    const next = rs.sets.get(m[1])?.elements.get(data);
+    if (next !== undefined) return actionOf(rs, rule, m[1], next);
+  }
+  throw new Error(`rule path: element data ${data} of ${map} leads to no chain`);
+}
+
+/** The pass of a row's first element (the row must receive IPv4 on `iif`). */
+export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
+  const row = rs.rows.get(rowId);
+  if (!row) throw new Error(`rule path: no row ${rowId}`);
+  const { map, key } = row.elements[0];
+  const iif = /^"([^"]+)"/.exec(key)?.[1];
+  const verdict = rs.sets.get(map)?.elements.get(key);
+  if (!iif || !verdict) throw new Error(`rule path: no element ${key} in ${map}`);
+  const chain = (name: string): NftChain => {
+    const c = rs.chains.get(name);
+    if (!c) throw new Error(`rule path: no chain ${name}`);
+    return c;
+  };
+  const holds = (r: string): boolean => r.includes(`@${map} `) || r.endsWith(`@${map}`);
+  const holder = [...rs.chains.values()].find((c) => c.kind === 'dispatch' && c.rules.some(holds));
+  if (!holder) throw new Error(`rule path: no dispatch chain looks up ${map}`);
+  const walked: { name: string; rules: string[] }[] = [];
+  const hook = chain(`in_${iif}`);
+  walked.push({ name: hook.name, rules: upTo(hook, (r) => goesTo(rs, r, 'p4')) });
+  const p4 = chain('p4');
+  if (holder.name === 'p4') walked.push({ name: 'p4', rules: upTo(p4, holds) });
+  else {
+    walked.push({ name: 'p4', rules: upTo(p4, (r) => goesTo(rs, r, holder.name)) });
+    walked.push({ name: holder.name, rules: upTo(holder, holds) });
+  }
+  const action = actionOf(rs, walked[walked.length - 1].rules.at(-1)!, map, verdict);
+  walked.push({ name: action, rules: upTo(chain(action), (r) => /\bfwd to\b/.test(r)) });
+  return {
+    row: rowId,
+    iif,
+    chains: walked.map((w) => ({ name: w.name, rules: w.rules.length })),
+    texts: walked.flatMap((w) => w.rules.map((r) => `${w.name}: ${r}`)),
+    rules: walked.reduce((n, w) => n + w.rules.length, 0),
+    lookups: walked.reduce((n, w) => n + lookupsIn(w.rules), 0),
+  };
+}
