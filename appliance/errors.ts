@@ -61,6 +61,22 @@ export const OPERATION_ERROR_CODES = {
   POOL_EXHAUSTED: 'the service IP pool has no free address',
   UNKNOWN_SERVICE_IP_POOL: 'the service IP pool does not exist',
   PROVISION_INVALID: 'the provisioning request does not fit the package',
+  // NETCONF server (mgmt/netconf): error-app-tag of rpc-errors that no configuration issue explains.
+  NETCONF_MALFORMED: 'the NETCONF message is not well-formed XML or not an rpc',
+  NETCONF_TOO_BIG: 'the NETCONF message exceeds the maximum message size',
+  NETCONF_UNKNOWN_OPERATION: 'the rpc names an operation the server does not know',
+  NETCONF_UNKNOWN_ELEMENT: 'the rpc has an element the operation does not take',
+  NETCONF_UNKNOWN_NAMESPACE: 'an element is in a namespace the server does not know',
+  NETCONF_MISSING_ELEMENT: 'the rpc lacks an element the operation needs',
+  NETCONF_MISSING_ATTRIBUTE: 'the rpc lacks an attribute the operation needs',
+  NETCONF_BAD_VALUE: 'a parameter of the rpc has a value the server does not accept',
+  NETCONF_NOT_SUPPORTED: 'the operation is not supported on that datastore or with those parameters',
+  NETCONF_LOCKED: 'another session holds the lock on the datastore',
+  NETCONF_ACCESS_DENIED: 'the user may not do this (NACM)',
+  NETCONF_DATA_EXISTS: 'create of a node that already exists',
+  NETCONF_DATA_MISSING: 'delete of a node that does not exist',
+  NETCONF_NO_SUCH_SESSION: 'the NETCONF session does not exist',
+  NETCONF_AUTH_FAILED: 'the user name or password is wrong',
 } as const;
 
 export const ERROR_CODES = { ...CONFIG_ERROR_CODES, ...OPERATION_ERROR_CODES };

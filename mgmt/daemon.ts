@@ -8,6 +8,8 @@
  *   node --import tsx mgmt/daemon.ts --db /var/lib/vcn/vcn.db [--netns NS] [--table vcn] [--boot] [--stdio]
  *
  * --boot    load the startup configuration (as a commit) when it differs from running
+ * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
+ *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -21,6 +23,7 @@ import type { FactsSource } from '../appliance/engine.js';
 import { Store, type Client } from './store/store.js';
 import { EngineDataplane } from './northbound/dataplane.js';
 import { Northbound, type StartReport } from './northbound/northbound.js';
+import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
 
 export interface DaemonOptions {
   db: string;
@@ -32,12 +35,15 @@ export interface DaemonOptions {
   datapath?: Datapath;
   facts?: FactsSource;
   log?: (line: string) => void;
+  /** The NETCONF server (SSH and/or unix socket); none when absent. */
+  netconf?: NetconfOptions;
 }
 
 export interface Daemon {
   store: Store;
   northbound: Northbound;
   started: StartReport;
+  netconf?: NetconfService;
   stop(): Promise<void>;
 }
 
@@ -55,14 +61,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw e;
   }
   log(`started: running commit ${started.commit ?? 'none'} loaded from ${started.loaded}${started.error ? ` (data plane NOT loaded: ${started.error})` : ''}`);
+  // ---- NETCONF: the northbound API (mgmt/netconf) ----
+  let netconf: NetconfService | undefined;
+  if (opts.netconf) {
+    try {
+      netconf = await startNetconf({ northbound, store, datapath, log }, opts.netconf);
+    } catch (e) {
+      await northbound.stop();
+      store.close();
+      throw e;
+    }
+  }
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await netconf?.stop();
       await northbound.stop();
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, stop };
+  return { store, northbound, started, netconf, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -133,6 +151,9 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--user') o.user = value();
     else if (a === '--boot') o.boot = true;
     else if (a === '--stdio') o.stdio = true;
+    else if (a === '--netconf-port') o.netconf = { ...o.netconf, ssh: { port: Number(value()), host: (o.netconf?.ssh || undefined)?.host } };
+    else if (a === '--netconf-host') o.netconf = { ...o.netconf, ssh: { port: (o.netconf?.ssh || undefined)?.port, host: value() } };
+    else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -144,7 +165,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME]\n`);
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH]\n`);
     process.exit(2);
   }
   let d: Daemon;

@@ -95,6 +95,20 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'management users (NETCONF, TUI, vcn command): role, customer, scrypt password hash, public keys',
+    sql: `
+      CREATE TABLE mgmt_user (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('admin','operator','customer')),
+        customer    TEXT,                        -- for role customer: the services' customer leaf it may touch
+        password    TEXT,                        -- scrypt$N$r$p$salt$hash (base64), NULL: no password login
+        public_keys TEXT NOT NULL DEFAULT '[]',  -- JSON array of OpenSSH public key lines
+        created     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
