@@ -2,7 +2,13 @@
  * One measurement: pps delivered at a sink, counted as rx_packets deltas after
  * a warm-up (what reaches the sink is what every hop before it carried), and
  * the alternation of two paths so that drift of a shared VM hits both alike.
+ *
+ * On veth every hop runs in the softirq of the sending CPU, charged to the
+ * sender process. So the CPU time the senders got during the window is the
+ * time the whole path got: pps ÷ that share is what the path does with its
+ * CPUs to itself, which other work on a shared VM does not move.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { blast, type Flow } from './sender.js';
 import type { BenchNet } from './topology.js';
@@ -25,6 +31,12 @@ export interface Timing {
 
 export interface PpsSample {
   pps: number;
+  /** CPU time the senders got ÷ (cores × window): 1 when nothing else ran on their CPUs. */
+  cpuShare: number;
+  /** pps ÷ cpuShare: the rate with the CPUs to itself. */
+  norm: number;
+  /** Busy share of the CPUs without a sender (other work on the VM); undefined when the senders use them all. */
+  othersBusy?: number;
   /** What the client put on the wire, per second (offered load). */
   offered: number;
   extraPps?: number;
@@ -32,11 +44,50 @@ export interface PpsSample {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Reads counters and the time at the middle of the read (the `ip` call takes a few ms). */
-async function snapshot(net: BenchNet, keys: string[]): Promise<{ t: number; rx: number[]; tx: number[] }> {
+/** utime + stime of processes, in seconds (/proc counts in USER_HZ, 100 on Linux). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
+}
+
+/** Busy and total ticks of each CPU (/proc/stat; idle and iowait count as not busy). */
+function cpuTicks(): { busy: number; total: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const v = l.trim().split(/\s+/).slice(1, 9).map(Number);
+      const total = v.reduce((a, b) => a + b, 0);
+      return { busy: total - v[3] - v[4], total };
+    });
+}
+
+interface Snapshot {
+  t: number;
+  cpu: number;
+  cpus: { busy: number; total: number }[];
+  rx: number[];
+  tx: number[];
+}
+
+/** Reads counters, the senders' CPU time, and the time at the middle of the read (the `ip` call takes a few ms). */
+async function snapshot(net: BenchNet, keys: string[], pids: number[]): Promise<Snapshot> {
   const t0 = performance.now();
+  const cpu = cpuSeconds(pids);
+  const cpus = cpuTicks();
   const c = await Promise.all(keys.map((k) => net.packets(k)));
-  return { t: (t0 + performance.now()) / 2, rx: c.map((x) => x.rx), tx: c.map((x) => x.tx) };
+  return { t: (t0 + performance.now()) / 2, cpu, cpus, rx: c.map((x) => x.rx), tx: c.map((x) => x.tx) };
+}
+
+function othersBusy(a: Snapshot, z: Snapshot, senders: number): number | undefined {
+  const others = z.cpus.map((c, i) => ({ busy: c.busy - a.cpus[i].busy, total: c.total - a.cpus[i].total })).slice(senders);
+  const total = others.reduce((n, c) => n + c.total, 0);
+  return total > 0 ? others.reduce((n, c) => n + c.busy, 0) / total : undefined;
 }
 
 export async function ppsRun(net: BenchNet, bin: string, path: Path, cpus: number, timing: Timing): Promise<PpsSample> {
@@ -44,12 +95,17 @@ export async function ppsRun(net: BenchNet, bin: string, path: Path, cpus: numbe
   const b = blast(bin, path.flow, { cpus, seconds: timing.warmupS + timing.windowS + 2 });
   try {
     await sleep(timing.warmupS * 1000);
-    const a = await snapshot(net, keys);
+    const a = await snapshot(net, keys, b.pids);
     await sleep(timing.windowS * 1000);
-    const z = await snapshot(net, keys);
+    const z = await snapshot(net, keys, b.pids);
     const s = (z.t - a.t) / 1000;
+    const pps = (z.rx[0] - a.rx[0]) / s;
+    const cpuShare = Math.min(1, (z.cpu - a.cpu) / (cpus * s));
     return {
-      pps: (z.rx[0] - a.rx[0]) / s,
+      pps,
+      cpuShare,
+      norm: pps / cpuShare,
+      othersBusy: othersBusy(a, z, cpus),
       offered: (z.tx[1] - a.tx[1]) / s,
       extraPps: path.extra ? (z.rx[2] - a.rx[2]) / s : undefined,
     };
@@ -68,7 +124,7 @@ export interface Series {
 export interface Pairing {
   base: Series;
   test: Series;
-  /** test ÷ base of each pair, in run order. */
+  /** test ÷ base of each pair (CPU-share normalised rates), in run order. */
   ratios: number[];
 }
 
@@ -80,7 +136,7 @@ export async function interleave(net: BenchNet, bin: string, base: Path, test: P
     const t = await ppsRun(net, bin, test, cpus, timing);
     p.base.samples.push(b);
     p.test.samples.push(t);
-    p.ratios.push(t.pps / b.pps);
+    p.ratios.push(t.norm / b.norm);
   }
   return p;
 }

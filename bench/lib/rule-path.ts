@@ -88,3 +88,16 @@ export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
     lookups: walked.reduce((n, w) => n + lookupsIn(w.rules), 0),
   };
 }
+
+/** A printable summary: the worst pass of the given rows against the ≤ 10 target, each pass, and optionally the rules of the first. */
+export function describePasses(rs: RenderedRuleset, rowIds: string[], label: string, withRules: boolean): string {
+  const passes = rowIds.map((id) => passCost(rs, id));
+  const worst = Math.max(...passes.map((p) => p.rules));
+  const ok = worst <= 10 && rs.stats.maxRulesPerPass <= 10;
+  const lines = [
+    `rules per pass with ${label}: measured paths ≤ ${worst}, renderer's worst case ${rs.stats.maxRulesPerPass} (target ≤ 10) — ${ok ? 'ok' : 'MISSED'}`,
+    ...passes.map((p) => `    ${p.row}@${p.iif}: ${p.chains.map((c) => `${c.name} ${c.rules}`).join(' + ')} = ${p.rules} (${p.lookups} lookups)`),
+  ];
+  if (withRules) lines.push(`  the rules of one pass (${passes[0].row}):`, ...passes[0].texts.map((t) => `      ${t}`));
+  return lines.join('\n');
+}

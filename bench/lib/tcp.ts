@@ -23,3 +23,28 @@ export async function iperfRun(net: BenchNet, role: NsRole, server: string, port
   if (!bps) throw new Error(`iperf3 from ${role}: ${report.error ?? 'no result'}`);
   return bps;
 }
+
+export interface TcpPairs {
+  /** Bits per second, hard-wired and engine, in run order. */
+  h: number[];
+  e: number[];
+  ratios: number[];
+}
+
+/** iperf3 to the chain's service address, hard-wired then engine, `rounds` times. */
+export async function tcpPairs(net: BenchNet, rounds: number, seconds: number): Promise<TcpPairs> {
+  const { w, tcpPort } = net.plan;
+  const servers = [await iperfServer(net, 'hsv', w.chain, tcpPort)];
+  const out: TcpPairs = { h: [], e: [], ratios: [] };
+  try {
+    servers.push(await iperfServer(net, 'esv', w.chain, tcpPort));
+    for (let i = 0; i < rounds; i++) {
+      out.h.push(await iperfRun(net, 'hcl', w.chain, tcpPort, seconds));
+      out.e.push(await iperfRun(net, 'ecl', w.chain, tcpPort, seconds));
+      out.ratios.push(out.e[i] / out.h[i]);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+  return out;
+}

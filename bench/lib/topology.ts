@@ -155,7 +155,7 @@ export class BenchNet {
     const plan = planBench(runId);
     const ownerStart = await processStart(process.pid);
     if (ownerStart === null) throw new Error('bench: cannot read our own /proc entry');
-    const workDir = await mkdtemp(`${tmpdir()}/vcn-bench-`);
+    const workDir = await mkdtemp(`${tmpdir()}/vcn-dpbench-`);
     const state: LabState = {
       prefix: `vb${runId}-`,
       ownerPid: process.pid,
