@@ -14,9 +14,9 @@ export async function iperfServer(net: BenchNet, role: NsRole, bind: string, por
   return p;
 }
 
-/** Bits per second the server received, the first second left out (slow start). */
+/** Bits per second the server received over `seconds`, after one more second left out (slow start). */
 export async function iperfRun(net: BenchNet, role: NsRole, server: string, port: number, seconds: number): Promise<number> {
-  const argv = ['iperf3', '-c', server, '-p', String(port), '-t', String(seconds + 1), '-O', '1', '-J'];
+  const argv = ['iperf3', '-c', server, '-p', String(port), '-t', String(seconds), '-O', '1', '-J'];
   const r = await run(nsenterArgv(net.ns(role), argv), { timeoutMs: (seconds + 15) * 1000 });
   const report = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } }; error?: string };
   const bps = report.end?.sum_received?.bits_per_second;
