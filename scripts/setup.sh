@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   nftables iproute2 iputils-ping ethtool tcpdump iperf3 socat curl procps
-  g++ make libyang2-tools python3 python3-ncclient snmp snmpd smitools
+  gcc g++ make libyang2-tools python3 python3-ncclient snmp snmpd smitools
 )
 
 missing=()

@@ -45,7 +45,7 @@ export interface BenchPlan {
   client: string;
   /** Service addresses: one engine hop, the firewall chain, the chain with an IDS copy. */
   w: { hop: string; chain: string; ids: string };
-  /** The engine's server-side subnet gateway (fake, a permanent neighbour) and the server. */
+  /** The server's own address, the same in esv and hsv. */
   server: string;
   udpPort: number;
   tcpPort: number;
