@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { runProcess } from '../../../appliance/run-process.js';
 
 export interface RunResult {
   code: number | null;
@@ -14,27 +15,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(argv: string[], opts: { input?: string; timeoutMs?: number; allowFail?: boolean } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const r = { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      if (code !== 0 && !opts.allowFail) reject(new Error(`${argv.join(' ')}: exit ${code}: ${r.stderr.trim() || r.stdout.trim()}`));
-      else resolve(r);
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+export async function run(argv: string[], opts: { input?: string; timeoutMs?: number; allowFail?: boolean } = {}): Promise<RunResult> {
+  const p = await runProcess(argv, { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+  const r = { code: p.code, stdout: p.stdout.toString(), stderr: p.stderr };
+  if (p.code !== 0 && !opts.allowFail) throw new Error(`${argv.join(' ')}: exit ${p.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r;
 }
 
 export class MiniNet {
