@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   nftables iproute2 iputils-ping ethtool tcpdump iperf3 socat curl procps
-  gcc g++ make libyang2-tools python3 python3-ncclient snmp snmpd smitools
+  gcc g++ make libyang2-tools python3 python3-ncclient snmp snmpd snmptrapd smitools dnsmasq-base
 )
 
 missing=()
@@ -18,8 +18,9 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts snmpd on install; the appliance runs its own instance.
+  # Debian starts snmpd/snmptrapd on install; the appliance runs its own instances.
   if command -v systemctl >/dev/null && systemctl is-active -q snmpd 2>/dev/null; then $SUDO systemctl disable --now snmpd || true; fi
+  if command -v systemctl >/dev/null && systemctl is-active -q snmptrapd 2>/dev/null; then $SUDO systemctl disable --now snmptrapd || true; fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
