@@ -4,12 +4,14 @@
  * with an IDS copy on every tenth service — a realistic mix, not one row copied.
  */
 import type { Config } from '../appliance/model/config.generated.js';
+import { defaultSystem } from '../mgmt/schema/defaults.js';
 
 const mac = (n: number) => `02:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255, 1].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 export function scaleConfig(services: number, options: { servers?: number; uplinkGatewayMac?: string } = {}): Config {
   const servers = options.servers ?? 64;
   const config: Config = {
+    system: defaultSystem(),
     interfaces: {
       interface: [
         { name: 'e0', role: 'uplink', address: [], gateway: { mac: options.uplinkGatewayMac ?? '02:00:00:00:00:fe' } },

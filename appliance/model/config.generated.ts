@@ -8,6 +8,63 @@ export type DeliveryMode = 'transparent' | 'loopback' | 'alias' | 'nat' | 'route
 export type DeviceFunction = 'firewall' | 'ids' | 'ips' | 'vpn' | 'antivirus' | 'proxy' | 'load-balancer' | 'server' | 'router' | 'other';
 export type Protocol = 'tcp' | 'udp' | 'any';
 
+export interface Netconf {
+  enabled: boolean;
+  port: number;
+}
+
+export interface LoginLimit {
+  'max-failures': number;
+  window: number;
+  'block-time': number;
+}
+
+export interface Management {
+  /** The kernel interface that carries management traffic (e.g. eth0). */
+  interface?: string;
+  /** The management address with its prefix length, e.g. 192.0.2.10/24. */
+  address?: string;
+  /** The default gateway of the management network. */
+  gateway?: string;
+  /** Sources that may open a management session (NETCONF, SNMP). Empty: any source. The seed lets only the provisioning side log on. */
+  'allowed-prefix': string[];
+  netconf: Netconf;
+  /** Failed logins from one source beyond max-failures within window are refused for block-time. */
+  'login-limit': LoginLimit;
+}
+
+export interface User {
+  name: string;
+  class: 'admin' | 'operator' | 'customer';
+  /** For class customer: the services whose customer leaf equals this are its own. */
+  customer?: string;
+  /** The password as a scrypt hash ($scrypt$...). A plain-text value written by a client is hashed by the appliance before it is stored; a hash is never shown to a non-admin. */
+  password?: string;
+  /** Public keys in OpenSSH format (ssh-ed25519 AAAA..., ssh-rsa ..., ecdsa-...). */
+  'ssh-key': string[];
+}
+
+export interface Login {
+  /** A management user (NETCONF over SSH, the TUI, the vcn command). */
+  user: User[];
+}
+
+export interface Snmp {
+  enabled: boolean;
+  location?: string;
+  contact?: string;
+}
+
+export interface System {
+  /** The appliance's host name (one DNS label). */
+  hostname: string;
+  /** The management (provisioning-side) network and the NETCONF service. */
+  management: Management;
+  login: Login;
+  /** The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here. */
+  snmp: Snmp;
+}
+
 export interface Gateway {
   ip?: string;
   /** Static MAC of the next hop; resolved by ARP/ND when absent. */
@@ -173,6 +230,8 @@ export interface Services {
 }
 
 export interface VcnConfig {
+  /** The appliance itself: its name, how it is managed, who may log in, and its SNMP agent. Everything an operator sets up on the console's first-boot wizard lives here, so it is committed, versioned and rolled back like the rest of the configuration. */
+  system: System;
   /** The engine's own network interfaces. */
   interfaces: Interfaces;
   /** Network devices the engine delivers packets to. */

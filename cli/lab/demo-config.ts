@@ -4,6 +4,7 @@
  * written before the lab is up.
  */
 import type { Config, Device, Interface, Port, Service, Step } from '../../appliance/model/config.generated.js';
+import { defaultSystem } from '../../mgmt/schema/defaults.js';
 import { FW_BLOCKED } from './rulesets.js';
 import { enginePortOf, hostIp } from './topology.js';
 import type { HostRole, LabPlan } from './topology.js';
@@ -146,6 +147,7 @@ export function demoConfig(plan: LabPlan): Config {
   ];
 
   return {
+    system: defaultSystem(),
     interfaces: { interface: interfaces },
     devices: { device: devices },
     pools: { pool: [{ name: 'firewalls', function: 'firewall', member: ['fw', 'oa'] }] },

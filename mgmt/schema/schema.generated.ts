@@ -9,6 +9,284 @@ export const VCN_SCHEMA: ModuleSchema = {
   "children": [
     {
       "kind": "container",
+      "name": "system",
+      "children": [
+        {
+          "kind": "leaf",
+          "name": "hostname",
+          "type": {
+            "base": "string",
+            "length": [
+              [
+                1,
+                63
+              ]
+            ],
+            "pattern": [
+              "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+            ]
+          },
+          "default": "vcn",
+          "description": "The appliance's host name (one DNS label)."
+        },
+        {
+          "kind": "container",
+          "name": "management",
+          "children": [
+            {
+              "kind": "leaf",
+              "name": "interface",
+              "type": {
+                "base": "string",
+                "length": [
+                  [
+                    1,
+                    15
+                  ]
+                ]
+              },
+              "description": "The kernel interface that carries management traffic (e.g. eth0)."
+            },
+            {
+              "kind": "leaf",
+              "name": "address",
+              "type": {
+                "base": "ip-prefix",
+                "typedef": "inet:ip-prefix"
+              },
+              "description": "The management address with its prefix length, e.g. 192.0.2.10/24."
+            },
+            {
+              "kind": "leaf",
+              "name": "gateway",
+              "type": {
+                "base": "ip-address",
+                "typedef": "inet:ip-address"
+              },
+              "description": "The default gateway of the management network."
+            },
+            {
+              "kind": "leaf-list",
+              "name": "allowed-prefix",
+              "type": {
+                "base": "ip-prefix",
+                "typedef": "inet:ip-prefix"
+              },
+              "description": "Sources that may open a management session (NETCONF, SNMP). Empty: any source. The seed lets only the provisioning side log on."
+            },
+            {
+              "kind": "container",
+              "name": "netconf",
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "enabled",
+                  "type": {
+                    "base": "boolean"
+                  },
+                  "default": "true"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "port",
+                  "type": {
+                    "base": "port-number",
+                    "typedef": "inet:port-number"
+                  },
+                  "default": "830"
+                }
+              ]
+            },
+            {
+              "kind": "container",
+              "name": "login-limit",
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "max-failures",
+                  "type": {
+                    "base": "uint16",
+                    "range": [
+                      [
+                        1,
+                        1000
+                      ]
+                    ]
+                  },
+                  "default": "5"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "window",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        1,
+                        86400
+                      ]
+                    ]
+                  },
+                  "default": "60"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "block-time",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        1,
+                        86400
+                      ]
+                    ]
+                  },
+                  "default": "300"
+                }
+              ],
+              "description": "Failed logins from one source beyond max-failures within window are refused for block-time."
+            }
+          ],
+          "description": "The management (provisioning-side) network and the NETCONF service."
+        },
+        {
+          "kind": "container",
+          "name": "login",
+          "children": [
+            {
+              "kind": "list",
+              "name": "user",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  }
+                },
+                {
+                  "kind": "leaf",
+                  "name": "class",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "admin",
+                      "operator",
+                      "customer"
+                    ]
+                  },
+                  "mandatory": true
+                },
+                {
+                  "kind": "leaf",
+                  "name": "customer",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  },
+                  "description": "For class customer: the services whose customer leaf equals this are its own."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "password",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        256
+                      ]
+                    ]
+                  },
+                  "description": "The password as a scrypt hash ($scrypt$...). A plain-text value written by a client is hashed by the appliance before it is stored; a hash is never shown to a non-admin."
+                },
+                {
+                  "kind": "leaf-list",
+                  "name": "ssh-key",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        16384
+                      ]
+                    ]
+                  },
+                  "description": "Public keys in OpenSSH format (ssh-ed25519 AAAA..., ssh-rsa ..., ecdsa-...)."
+                }
+              ],
+              "description": "A management user (NETCONF over SSH, the TUI, the vcn command)."
+            }
+          ]
+        },
+        {
+          "kind": "container",
+          "name": "snmp",
+          "children": [
+            {
+              "kind": "leaf",
+              "name": "enabled",
+              "type": {
+                "base": "boolean"
+              },
+              "default": "true"
+            },
+            {
+              "kind": "leaf",
+              "name": "location",
+              "type": {
+                "base": "string",
+                "length": [
+                  [
+                    0,
+                    255
+                  ]
+                ]
+              }
+            },
+            {
+              "kind": "leaf",
+              "name": "contact",
+              "type": {
+                "base": "string",
+                "length": [
+                  [
+                    0,
+                    255
+                  ]
+                ]
+              }
+            }
+          ],
+          "description": "The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here."
+        }
+      ],
+      "description": "The appliance itself: its name, how it is managed, who may log in, and its SNMP agent. Everything an operator sets up on the console's first-boot wizard lives here, so it is committed, versioned and rolled back like the rest of the configuration."
+    },
+    {
+      "kind": "container",
       "name": "interfaces",
       "children": [
         {
