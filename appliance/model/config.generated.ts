@@ -49,10 +49,22 @@ export interface Login {
   user: User[];
 }
 
+export interface V3User {
+  name: string;
+  'auth-protocol': 'sha-256' | 'sha-512';
+  /** Authentication pass phrase. A plain-text value written by a client is replaced by the appliance with its key localized to the agent's engine ID before it is stored. */
+  'auth-password': string;
+  'priv-protocol': 'aes-128';
+  /** Privacy pass phrase; stored like auth-password. */
+  'priv-password': string;
+}
+
 export interface Snmp {
   enabled: boolean;
   location?: string;
   contact?: string;
+  /** An SNMPv3 user (USM, authPriv). */
+  'v3-user': V3User[];
 }
 
 export interface System {

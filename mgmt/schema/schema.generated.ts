@@ -278,6 +278,86 @@ export const VCN_SCHEMA: ModuleSchema = {
                   ]
                 ]
               }
+            },
+            {
+              "kind": "list",
+              "name": "v3-user",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  }
+                },
+                {
+                  "kind": "leaf",
+                  "name": "auth-protocol",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "sha-256",
+                      "sha-512"
+                    ]
+                  },
+                  "default": "sha-256"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "auth-password",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        8,
+                        256
+                      ]
+                    ]
+                  },
+                  "mandatory": true,
+                  "description": "Authentication pass phrase. A plain-text value written by a client is replaced by the appliance with its key localized to the agent's engine ID before it is stored."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "priv-protocol",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "aes-128"
+                    ]
+                  },
+                  "default": "aes-128"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "priv-password",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        8,
+                        256
+                      ]
+                    ]
+                  },
+                  "mandatory": true,
+                  "description": "Privacy pass phrase; stored like auth-password."
+                }
+              ],
+              "description": "An SNMPv3 user (USM, authPriv)."
             }
           ],
           "description": "The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here."
