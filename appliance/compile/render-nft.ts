@@ -5,8 +5,11 @@
  * Shape of the ruleset, per packet and pass (at most ~10 rules whatever the
  * number of services):
  *   in_<if>   hook chain per interface, policy drop: dispatch on the L3 protocol
- *   p4 / p6   accept the engine's own traffic; frames from a known device MAC
- *             jump to m4/m6; then one hash lookup per key shape without MAC
+ *             (plain compares) to s4/s6 where devices send, else to p4/p6
+ *   p4 / p6   accept the engine's own traffic; then one hash lookup per key
+ *             shape without MAC
+ *   s4 / s6   as p4/p6, with the MAC dispatch first: frames from a known device
+ *             MAC jump to m4/m6
  *   m4 / m6   one hash lookup per key shape with MAC
  *   a_<hash>  action chains, shared by every row that does the same thing
  * A key shape is the set of fields a row matches (interface · [source MAC] ·
@@ -590,32 +593,42 @@ class Renderer {
       if (f) localByFam.get(f)!.push(canonicalAddress(addr));
     }
     if (local?.nd) localByFam.get(6)!.push('fe80::/10', 'ff02::/16');
+    const viaMac = new Map<4 | 6, Set<string>>([
+      [4, new Set()],
+      [6, new Set()],
+    ]);
     for (const fam of [4, 6] as const) {
       const shapes = [...this.shapes.values()].filter((s) => s.family === fam).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
       // The row maps hold action ids, not verdicts: adding a row then never makes the kernel re-validate every jump.
       const lookup = (s: Shape) => `meta mark set ${s.keyExpr} map @${s.name} meta mark vmap @act`;
       const m: NftChain = { name: `m${fam}`, kind: 'dispatch', rules: shapes.filter((s) => s.mac).map(lookup) };
-      const p: NftChain = { name: `p${fam}`, kind: 'dispatch', rules: [] };
+      const head: string[] = [];
       const locals = [...new Set(localByFam.get(fam))];
       if (locals.length) {
         const ls = this.set(`local${fam}`, addrType(fam), undefined, true);
         for (const a of locals) ls.elements.set(a, '');
-        p.rules.push(`${ipKw(fam)} daddr @local${fam} accept`);
+        head.push(`${ipKw(fam)} daddr @local${fam} accept`);
       }
+      const tail = shapes.filter((s) => !s.mac).map(lookup);
+      chains.push(m, { name: `p${fam}`, kind: 'dispatch', rules: [...head, ...tail] });
+      // Only interfaces where a device's frames arrive pay for the MAC dispatch: they enter s4/s6, the others p4/p6.
       const senders: string[] = [];
-      for (const [iface, macs] of this.senders.get(fam)!) for (const mac of macs) senders.push(`"${iface}" . ${this.mac(mac)}`);
+      for (const [iface, macs] of this.senders.get(fam)!) {
+        for (const mac of macs) senders.push(`"${iface}" . ${this.mac(mac)}`);
+        if (macs.size) viaMac.get(fam)!.add(iface);
+      }
       if (senders.length) {
         const snd = this.set(`snd${fam}`, 'ifname . ether_addr', 'verdict', false);
         for (const k of senders.sort()) snd.elements.set(k, `jump m${fam}`);
-        p.rules.push(`iifname . ether saddr vmap @snd${fam}`);
+        chains.push({ name: `s${fam}`, kind: 'dispatch', rules: [...head, `iifname . ether saddr vmap @snd${fam}`, ...tail] });
       }
-      for (const s of shapes) if (!s.mac) p.rules.push(lookup(s));
-      chains.push(m, p);
     }
-    const l3 = ['ip : goto p4', 'ip6 : goto p6'];
-    if (local?.arp) l3.push('arp : accept');
+    // Plain compares, IPv4 first: cheaper per packet than an anonymous verdict map.
     for (const dev of [...this.hooks].sort()) {
-      chains.push({ name: `in_${dev}`, kind: 'hook', device: dev, rules: [`meta protocol vmap { ${l3.join(', ')} }`] });
+      const via = (fam: 4 | 6) => (viaMac.get(fam)!.has(dev) ? `s${fam}` : `p${fam}`);
+      const rules = [`meta protocol ip goto ${via(4)}`, `meta protocol ip6 goto ${via(6)}`];
+      if (local?.arp) rules.push('meta protocol arp accept');
+      chains.push({ name: `in_${dev}`, kind: 'hook', device: dev, rules });
     }
     return chains;
   }
@@ -714,11 +727,13 @@ function maxRulesPerPass(chains: Map<string, NftChain>): number {
   for (const c of chains.values()) if (c.kind === 'action') action = Math.max(action, c.rules.length - 1);
   let worst = 0;
   for (const fam of [4, 6]) {
+    const hook = fam === 4 ? 1 : 2; // meta protocol ip [, meta protocol ip6]
     const p = chains.get(`p${fam}`)?.rules ?? [];
+    const s = chains.get(`s${fam}`)?.rules ?? [];
     const m = chains.get(`m${fam}`)?.rules ?? [];
-    const viaMac = p.findIndex((r) => r.includes(`@snd${fam}`));
-    const nomacPath = 1 + p.length + action;
-    const macPath = viaMac >= 0 ? 1 + viaMac + 1 + m.length + action : 0;
+    const viaMac = s.findIndex((r) => r.includes(`@snd${fam}`));
+    const nomacPath = hook + Math.max(p.length, s.length) + action;
+    const macPath = viaMac >= 0 ? hook + viaMac + 1 + m.length + action : 0;
     worst = Math.max(worst, nomacPath, macPath);
   }
   return worst;

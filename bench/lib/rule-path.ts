@@ -66,15 +66,17 @@ export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
     return c;
   };
   const holds = (r: string): boolean => r.includes(`@${map} `) || r.endsWith(`@${map}`);
-  const holder = [...rs.chains.values()].find((c) => c.kind === 'dispatch' && c.rules.some(holds));
+  const holder = [...rs.chains.values()].find((c) => c.kind === 'dispatch' && c.rules.some(holds) && c.name !== 's4');
   if (!holder) throw new Error(`rule path: no dispatch chain looks up ${map}`);
   const walked: { name: string; rules: string[] }[] = [];
   const hook = chain(`in_${iif}`);
-  walked.push({ name: hook.name, rules: upTo(hook, (r) => goesTo(rs, r, 'p4')) });
-  const p4 = chain('p4');
-  if (holder.name === 'p4') walked.push({ name: 'p4', rules: upTo(p4, holds) });
+  const entry = hook.rules.map((r) => /^meta protocol ip goto (\w+)$/.exec(r)?.[1]).find((x) => x !== undefined);
+  if (!entry) throw new Error(`rule path: ${hook.name} sends IPv4 nowhere`);
+  walked.push({ name: hook.name, rules: upTo(hook, (r) => goesTo(rs, r, entry)) });
+  const dispatch = chain(entry);
+  if (dispatch.rules.some(holds)) walked.push({ name: entry, rules: upTo(dispatch, holds) });
   else {
-    walked.push({ name: 'p4', rules: upTo(p4, (r) => goesTo(rs, r, holder.name)) });
+    walked.push({ name: entry, rules: upTo(dispatch, (r) => goesTo(rs, r, holder.name)) });
     walked.push({ name: holder.name, rules: upTo(holder, holds) });
   }
   const action = actionOf(rs, walked[walked.length - 1].rules.at(-1)!, map, verdict);

@@ -48,14 +48,16 @@ describe('lookups scale by elements, not rules', () => {
   it('orders lookups: destination keys before source keys, exact before ranges, MAC lookups behind the sender map', () => {
     const r = render(everything(), IPV6_FACTS);
     const lookup = (key: string, map: string) => `meta mark set ${key} map @${map} meta mark vmap @act`;
-    expect(chain(r, 'p4')).toEqual([
-      'iifname . ether saddr vmap @snd4',
+    const p4 = [
       lookup('iifname . ip daddr . th dport', 'v4_ddp'),
       lookup('iifname . ip saddr . th sport', 'v4_ssp'),
       lookup('iifname . ip daddr . th dport', 'v4_ddp_r'),
       lookup('iifname . ip daddr', 'v4_d_r'),
       lookup('iifname . ip saddr', 'v4_s_r'),
-    ]);
+    ];
+    expect(chain(r, 'p4')).toEqual(p4);
+    // Interfaces where devices send enter s4: the same lookups behind the MAC dispatch.
+    expect(chain(r, 's4')).toEqual(['iifname . ether saddr vmap @snd4', ...p4]);
     expect(chain(r, 'm4')).toEqual([
       lookup('iifname . ether saddr . ip daddr . th dport', 'v4_mddp'),
       lookup('iifname . ether saddr . ip saddr . th sport', 'v4_mssp'),
@@ -64,7 +66,11 @@ describe('lookups scale by elements, not rules', () => {
       lookup('iifname . ether saddr . ip daddr', 'v4_md_r'),
       lookup('iifname . ether saddr . ip saddr', 'v4_ms_r'),
     ]);
-    expect(chain(r, 'in_I0')).toEqual(['meta protocol vmap { ip : goto p4, ip6 : goto p6 }']);
+    // Only where devices send does a packet pay for the MAC dispatch: I2 has no IPv4 or IPv6 device
+    // MACs, I0 and I3 IPv4 ones, I1 both.
+    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip goto p4', 'meta protocol ip6 goto p6']);
+    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip goto s4', 'meta protocol ip6 goto p6']);
+    expect(chain(r, 'in_I1')).toEqual(['meta protocol ip goto s4', 'meta protocol ip6 goto s6']);
     expect(r.chains.get('in_I0')).toMatchObject({ kind: 'hook', device: 'I0' });
   });
 
@@ -190,7 +196,7 @@ describe('keys', () => {
     expect(chain(r, 'p4')[0]).toBe('ip daddr @local4 accept');
     expect(chain(r, 'p6')[0]).toBe('ip6 daddr @local6 accept');
     expect([...r.sets.get('local6')!.elements.keys()]).toEqual(['2001:db8::a', 'fe80::/10', 'ff02::/16']);
-    expect(chain(r, 'in_I0')[0]).toBe('meta protocol vmap { ip : goto p4, ip6 : goto p6, arp : accept }');
+    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip goto p4', 'meta protocol ip6 goto p6', 'meta protocol arp accept']);
   });
 
   it('hooks every interface a row receives on, plus the ones the facts name', () => {
