@@ -57,6 +57,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     started = await northbound.start({ boot: opts.boot });
   } catch (e) {
+    datapath.close?.();
     store.close();
     throw e;
   }
@@ -68,6 +69,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       netconf = await startNetconf({ northbound, store, datapath, log }, opts.netconf);
     } catch (e) {
       await northbound.stop();
+      datapath.close?.();
       store.close();
       throw e;
     }
@@ -77,6 +79,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     (stopping ??= (async () => {
       await netconf?.stop();
       await northbound.stop();
+      datapath.close?.();
       store.checkpoint();
       store.close();
     })());

@@ -32,6 +32,8 @@ export interface ApplyResult {
   applyMs: number;
   /** Rows (diff) or elements (full) whose counters were carried over. */
   carried: number;
+  /** How it reached the kernel: an nft script, or a netlink batch of element changes. */
+  via?: 'nft' | 'netlink';
   stats?: DiffStats;
 }
 
@@ -66,6 +68,8 @@ export interface Datapath {
   listRuleset(): Promise<unknown>;
   /** The ruleset last applied through this datapath. */
   running(): RenderedRuleset | undefined;
+  /** Stops helper processes the datapath started (the kernel table stays). */
+  close?(): void;
 }
 
 export type DatapathErrorCode = 'NFT_REJECTED' | 'NFT_TIMEOUT' | 'NFT_UNAVAILABLE' | 'NFT_OUTPUT' | 'NOT_LOADED';

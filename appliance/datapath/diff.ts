@@ -48,6 +48,11 @@ export interface RulesetDiff {
   empty: boolean;
   stats: DiffStats;
   carry: CarriedRow[];
+  /** Only elements change (no object, set or chain is added, deleted or rewritten): a batch of element messages can carry it. */
+  elementsOnly: boolean;
+  /** Element keys deleted and added per set (a changed element is in both). */
+  deleted: Map<string, string[]>;
+  added: Map<string, string[]>;
   /** The transaction; `counters` gives carried element counts (map → key → value). */
   script(counters?: ElementCounters): string;
 }
@@ -158,6 +163,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
   stats.chainsDeleted = delChains.length;
   stats.chainsRewritten = rewrite.length;
   const empty = Object.values(stats).every((n) => n === 0);
+  const elementsOnly = !addObjects.length && !delObjects.length && !addSets.length && !delSets.length && !addChains.length && !delChains.length && !rewrite.length;
 
   const script = (counters?: ElementCounters): string => {
     if (empty) return '';
@@ -197,7 +203,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     return `${out.join('\n')}\n`;
   };
 
-  return { kind: 'diff', diff: { table: t, empty, stats, carry, script } };
+  return { kind: 'diff', diff: { table: t, empty, stats, carry, elementsOnly, deleted: delElements, added: addElements, script } };
 }
 
 /** Element counters to print for the carried rows, from counts read by (map, key). */

@@ -8,6 +8,8 @@ import { runProcess } from '../run-process.js';
 import { DatapathError } from './datapath.js';
 import { ScriptDatapath, type NftRunner } from './script-datapath.js';
 import { NETLINK_DUMP_PY } from './netlink-counters.js';
+import type { ElementBatch } from './netlink-batch.js';
+import { NetlinkWriter } from './netlink-writer.js';
 
 export interface NftDriverOptions {
   /** The engine's table in the netdev family (default "vcn"). */
@@ -22,8 +24,10 @@ export interface NftDriverOptions {
   queryTimeoutMs?: number;
   /** Read counters with a netlink dump through python3 (default true; falls back to `nft -j list` on failure). */
   netlinkCounters?: boolean;
-  /** The python interpreter for the netlink dump (default "python3"). */
+  /** The python interpreter for the netlink dump and writer (default "python3"). */
   python?: string;
+  /** Apply element-only diffs as netlink batches through a python3 co-process (default true; nft when off or unavailable). */
+  netlinkElements?: boolean;
 }
 
 interface Output {
@@ -54,7 +58,21 @@ function excerpt(stderr: string, lines = 12): string {
 }
 
 export class NftRunnerProcess implements NftRunner {
-  constructor(private readonly opts: NftDriverOptions = {}) {}
+  private readonly writer: NetlinkWriter;
+
+  constructor(private readonly opts: NftDriverOptions = {}) {
+    this.writer = new NetlinkWriter({ netns: opts.netns, python: opts.python, timeoutMs: opts.scriptTimeoutMs });
+  }
+
+  async elements(batch: ElementBatch): Promise<[number, number, string][]> {
+    if (this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'netlink element writes are off');
+    return this.writer.send(batch);
+  }
+
+  /** Ends the netlink writer co-process, if one runs. */
+  close(): void {
+    this.writer.close();
+  }
 
   private argv(args: string[]): string[] {
     const nft = this.opts.nft ?? 'nft';
@@ -95,6 +113,11 @@ export class NftRunnerProcess implements NftRunner {
 export class NftDriver extends ScriptDatapath {
   constructor(readonly options: NftDriverOptions = {}) {
     super(new NftRunnerProcess(options), options.table ?? 'vcn');
+  }
+
+  /** Stops helper processes (the netlink writer); the kernel table stays as it is. */
+  close(): void {
+    (this.runner as NftRunnerProcess).close();
   }
 }
 

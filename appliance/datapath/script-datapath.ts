@@ -11,6 +11,7 @@ import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
 import { countersFromElementText, countersFromJson, snapshotCounters, type KernelCounters } from './counters.js';
 import { parseNetlinkDump } from './netlink-counters.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
+import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -23,6 +24,12 @@ export interface NftRunner {
    * failure falls back to `nft -j list table`.
    */
   dumpCounters?(table: string, sets: string[]): Promise<Buffer>;
+  /**
+   * Optional fast path: send a netlink batch of element changes; resolves with
+   * the kernel's errors per message ([seq, errno, text]; empty: accepted).
+   * Rejects with DatapathError NFT_UNAVAILABLE when it cannot be used.
+   */
+  elements?(batch: ElementBatch): Promise<[number, number, string][]>;
 }
 
 interface Plan {
@@ -36,6 +43,8 @@ export class ScriptDatapath implements Datapath {
   private queue: Promise<unknown> = Promise.resolve();
   /** Set when the netlink fast path failed once: use nft from then on. */
   private dumpFailed?: string;
+  /** Set when the netlink element writer could not be used: element diffs go through nft from then on. */
+  private elementsFailed?: string;
   /** Applies under way, and applies done: a counter read that overlaps one is read again. */
   private applying = 0;
   private applied = 0;
@@ -78,9 +87,67 @@ export class ScriptDatapath implements Datapath {
   check(next: RenderedRuleset, opts: ApplyOptions = {}): Promise<void> {
     return this.serial(async () => {
       const plan = this.plan(next, opts);
+      if (await this.viaNetlink(plan, next, true)) return;
       const script = this.scriptOf(plan, next);
       if (script) await this.runner.script(script, true);
     });
+  }
+
+  /** Whether this plan's changes can go as one netlink batch of element messages. */
+  private netlinkable(plan: Plan, next: RenderedRuleset): boolean {
+    if (plan.mode !== 'diff' || !plan.diff!.elementsOnly || !this.runner.elements || this.elementsFailed || !this.current) return false;
+    const d = plan.diff!;
+    for (const name of [...d.deleted.keys(), ...d.added.keys()]) {
+      const set = next.sets.get(name) ?? this.current.sets.get(name);
+      if (!set || !encodable(set)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Sends the plan's element changes as a netlink batch (check: validated,
+   * then aborted by the kernel). False when the plan needs nft, or the writer
+   * is not available (then nft is used from now on).
+   */
+  private async viaNetlink(plan: Plan, next: RenderedRuleset, check: boolean, counters?: ElementCounters): Promise<boolean> {
+    if (!this.netlinkable(plan, next)) return false;
+    const d = plan.diff!;
+    const change = (name: string, keys: string[], from: RenderedRuleset): ElementChange => ({ set: from.sets.get(name)!, keys, counters: counters?.get(name) });
+    let batch: ElementBatch;
+    try {
+      batch = elementBatch(
+        this.table,
+        [...d.deleted].map(([name, keys]) => change(name, keys, this.current!)),
+        [...d.added].map(([name, keys]) => change(name, keys, next)),
+        check,
+      );
+    } catch (e) {
+      // Something the encoder does not know: nft knows it.
+      if (e instanceof BatchEncodeError) return false;
+      throw e;
+    }
+    let errors: [number, number, string][];
+    try {
+      errors = await this.runner.elements!(batch);
+    } catch (e) {
+      if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      this.elementsFailed = e.message;
+      return false;
+    }
+    if (errors.length) {
+      const lines = errors.slice(0, 8).map(([seq, errno, text]) => {
+        const m = batch.messages.find((x) => x.seq === seq);
+        return m ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${text} (errno ${errno})`;
+      });
+      const what = check ? 'the kernel rejected the element changes (check)' : 'the kernel rejected the element changes; the running ruleset is unchanged';
+      throw new DatapathError('NFT_REJECTED', `${what}:\n${lines.join('\n')}`, lines.join('\n'));
+    }
+    return true;
+  }
+
+  /** Why element diffs do not use netlink (undefined while they do). */
+  elementFallback(): string | undefined {
+    return this.runner.elements ? this.elementsFailed : 'the runner has no netlink writer';
   }
 
   apply(next: RenderedRuleset, opts: ApplyOptions = {}): Promise<ApplyResult> {
@@ -109,6 +176,15 @@ export class ScriptDatapath implements Datapath {
       for (const m of counters.values()) result.carried += m.size;
     }
     const t1 = performance.now();
+    if (this.netlinkable(plan, next)) {
+      // The batch is atomic: a rejected one changes nothing. Checking first (no BATCH_END) costs one more round trip.
+      if (opts.check !== false) await this.viaNetlink(plan, next, true, counters);
+      const t2 = performance.now();
+      if (await this.viaNetlink(plan, next, false, counters)) {
+        this.current = next;
+        return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: t2 - t1, applyMs: performance.now() - t2 };
+      }
+    }
     const script = this.scriptOf(plan, next, counters);
     result.scriptBytes = Buffer.byteLength(script);
     if (opts.check !== false) await this.runner.script(script, true);
@@ -116,6 +192,7 @@ export class ScriptDatapath implements Datapath {
     await this.runner.script(script, false);
     const t3 = performance.now();
     this.current = next;
+    result.via = 'nft';
     result.readMs = t1 - t0;
     result.checkMs = t2 - t1;
     result.applyMs = t3 - t2;

@@ -150,7 +150,8 @@ describe.skipIf(!isRoot)(`daemon crash safety (${isRoot ? 'root' : NEEDS_ROOT})`
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('after SIGKILL at random points of 50 commits the store holds the old or the new config and the kernel matches it', async () => {
+  // Up to 50 daemon starts (each a Node process with tsx): minutes on a loaded 2-CPU machine.
+  it('after SIGKILL at random points of 50 commits the store holds the old or the new config and the kernel matches it', { timeout: 300_000 }, async () => {
     let d = await launch();
     let committed: Config | undefined; // what the store must hold at least (old)
     let kills = 0;

@@ -51,9 +51,12 @@ describe('scale smoke (times printed, not asserted)', () => {
     const add = await driver.apply(plusOne);
     expect(add.mode).toBe('diff');
     expect(add.stats!.elementsAdded).toBeLessThanOrEqual(8);
+    // Element-only: one netlink batch, no nft run.
+    expect(add.via).toBe('netlink');
     const del = await driver.apply(base);
     expect(del.mode).toBe('diff');
     expect(del.stats!.elementsDeleted).toBe(add.stats!.elementsAdded);
+    expect(del.via).toBe('netlink');
     const read0 = performance.now();
     const counters = await driver.readCounters();
     const readMs = performance.now() - read0;
