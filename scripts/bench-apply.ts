@@ -12,7 +12,7 @@
 import { renderRuleset } from '../appliance/compile/render-nft.js';
 import type { DataplaneFacts } from '../appliance/compile/render-facts.js';
 import { NftDriver, NftRunnerProcess, readInterfaceMacs } from '../appliance/datapath/nft-driver.js';
-import { syntheticTable, type SyntheticInterfaces } from '../test/unit/render-synthetic.js';
+import { syntheticService, syntheticTable, type SyntheticInterfaces } from '../test/unit/render-synthetic.js';
 import { MiniNet } from '../test/integration/helpers/netns-mini.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -65,9 +65,13 @@ async function main(): Promise<void> {
     const driver = new NftDriver({ netns: eng });
     global.gc?.();
     const r0 = performance.now();
-    const base = renderRuleset(syntheticTable(n, { ifs, features: true }), facts, { tableName: 'vcn' });
+    const table = syntheticTable(n, { ifs, features: true });
+    const base = renderRuleset(table, facts, { tableName: 'vcn' });
     const renderMs = performance.now() - r0;
-    const plus = renderRuleset(syntheticTable(n + 1, { ifs, features: true }), facts, { tableName: 'vcn' });
+    // The same kind of change at every size: a service like one already running (the mix repeats every 80),
+    // so that it needs no new action chain — a first-of-its-kind service adds one, which nft must do.
+    const one = syntheticService(n >= 80 ? n : 80, { ifs, features: true });
+    const plus = renderRuleset({ rows: [...table.rows, ...one.rows], services: [...table.services, one.policy] }, facts, { tableName: 'vcn' });
     const full = await driver.apply(base, { full: true, carryCounters: false });
     const adds: number[] = [];
     const dels: number[] = [];
