@@ -121,7 +121,8 @@ function serveStdio(d: Daemon, user: string, client: Client): void {
     const { id, method = '', params = [] } = req;
     const target = nb as unknown as Record<string, (...a: unknown[]) => unknown>;
     let call: () => unknown;
-    if (SESSION_METHODS.has(method)) call = () => target[method].call(nb, session.id, ...params);
+    if (method === 'memory') call = () => processMemory();
+    else if (SESSION_METHODS.has(method)) call = () => target[method].call(nb, session.id, ...params);
     else if (PLAIN_METHODS.has(method)) call = () => target[method].call(nb, ...params);
     else {
       send({ id, error: { code: 'UNKNOWN_METHOD', message: `no method ${method}` } });
@@ -136,6 +137,14 @@ function serveStdio(d: Daemon, user: string, client: Client): void {
       );
   });
   rl.on('close', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/** Memory use in MB, after a full collection when the runtime allows one (--expose-gc): what the benchmarks report. */
+function processMemory(): Record<string, number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const mb = (n: number) => Math.round(n / 1048576);
+  const m = process.memoryUsage();
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external + m.arrayBuffers) };
 }
 
 function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: string } {

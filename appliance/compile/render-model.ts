@@ -51,7 +51,7 @@ export interface RowCounter {
   /** in: the client's packets entering the chain; out: the packets delivered back to the client; hop: the rest. */
   role: RowRole;
   /** Devices the row delivers to (copies included). */
-  devices: string[];
+  devices: readonly string[];
   /** The row-map elements whose counters add up to the row's (two when a dynamic range does not contain the port). */
   elements: { map: string; key: string }[];
 }

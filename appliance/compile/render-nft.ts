@@ -183,6 +183,9 @@ class Renderer {
   /** Services whose client-in rows check the ACL: service → [rule text]. */
   readonly aclRule = new Map<string, string>();
   readonly macCache = new Map<string, string>();
+  /** Rows repeat a few device lists and origins: one shared copy each (at 100k services per-row copies cost ~80 MB). */
+  readonly deviceLists = new Map<string, readonly string[]>();
+  readonly origins = new Map<string, string>();
 
   constructor(
     readonly table: string,
@@ -555,21 +558,34 @@ class Renderer {
           this.addElement(this.set(natMapName(k.shape), ns.keyType, addrType(fam), k.shape.interval), k.keyNoMac, act.nat, id);
         }
       }
-      const devices: string[] = [];
-      for (const snd of row.sends) if (snd.device !== undefined) devices.push(snd.device);
       this.rows.set(id, {
         id,
         service: row.service,
         servicePort: row.servicePort,
         direction: row.receive.direction,
         fromStep: row.fromStep,
-        origin: row.origin,
+        origin: this.shared(this.origins, row.origin, row.origin),
         role: role.role,
-        devices,
-        elements,
+        devices: this.deviceList(row.sends),
+        // An array grown by push keeps room for 17 entries: copy to the exact size (rows live as long as the ruleset).
+        elements: elements.slice(),
       });
     }
     checkIntervalOverlaps(this.sets, (m, k) => this.ownerOf(m, k));
+  }
+
+  shared<T>(pool: Map<string, T>, key: string, value: T): T {
+    const had = pool.get(key);
+    if (had !== undefined) return had;
+    pool.set(key, value);
+    return value;
+  }
+
+  /** The devices a row delivers to (copies included), shared between rows with the same list. */
+  deviceList(sends: readonly { device?: string }[]): readonly string[] {
+    const devices: string[] = [];
+    for (const snd of sends) if (snd.device !== undefined) devices.push(snd.device);
+    return this.shared(this.deviceLists, devices.join('\n'), devices.slice());
   }
 
   /** Remember a device MAC on an interface: frames from it jump to the MAC lookups. */

@@ -111,7 +111,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     const p = prev.sets.get(s.name);
     const adds: string[] = [];
     const dels: string[] = [];
-    if (!p) adds.push(...s.elements.keys());
+    if (!p) for (const k of s.elements.keys()) adds.push(k); // no spread: 100k keys overflow the argument stack
     else {
       const before = p.elements;
       const after = s.elements;

@@ -361,7 +361,11 @@ export class Northbound {
   private serial<T>(op: () => Promise<T>): Promise<T> {
     this.busy++;
     const run = this.queue.then(op, op).finally(() => this.busy--);
-    this.queue = run.catch(() => undefined);
+    // The queue must not hold the last result: a commit's change list can be the whole configuration.
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
