@@ -47,7 +47,9 @@ function trim(nodes: SchemaNode[], v: Obj): Obj {
   return out;
 }
 
+/** The tree as XML; only its own top-level containers (a NACM view leaves some out: defaults must not bring them back). */
 export function configXml(tree: Config, mode: WithDefaults = 'report-all'): string {
-  const t = normalise(tree) as unknown as Obj;
+  const full = normalise(tree) as unknown as Obj;
+  const t = Object.fromEntries(Object.keys(tree).map((k) => [k, full[k]]));
   return toXml(mode === 'trim' ? trim(VCN_SCHEMA.children, t) : t);
 }

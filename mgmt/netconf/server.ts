@@ -16,6 +16,7 @@ import { rpcError } from './rpc-error.js';
 import { NcSession, type SessionHost, type SessionInfo } from './session.js';
 import type { User } from './users.js';
 import { Users } from './users.js';
+import { Access } from './access.js';
 import { getOps } from './ops/get.js';
 import { editOps } from './ops/edit-config.js';
 import { copyOps } from './ops/copy-config.js';
@@ -48,7 +49,10 @@ export interface ConfirmOwner {
 export class NetconfServer implements SessionHost {
   readonly nb: Northbound;
   readonly store: Store;
+  /** The bootstrap users (store); the configured ones are read through `access`. */
   readonly users: Users;
+  /** Users, roles, allowed sources and login limits from the running configuration. */
+  readonly access: Access;
   readonly datapath?: Datapath;
   readonly sessions = new Map<number, NcSession>();
   readonly locks = new Map<DatastoreName, NcSession>();
@@ -68,6 +72,7 @@ export class NetconfServer implements SessionHost {
     this.store = o.store;
     this.datapath = o.datapath;
     this.users = new Users(o.store);
+    this.access = new Access(o.store, this.users);
     this.logFn = o.log ?? (() => undefined);
     this.opts = { maxMessage: o.maxMessage ?? 16 * 1024 * 1024, helloTimeoutMs: o.helloTimeoutMs ?? 30_000 };
     this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...monitoringOps, ...notificationOps);

@@ -19,6 +19,7 @@ import type { Actor, Client, CommitInfo, CommitKind, PendingConfirm, Store } fro
 import { diffConfigs, type ConfigChange } from './config-diff.js';
 import type { Dataplane } from './dataplane.js';
 import { allocateServiceIp, instantiatePackage, type PackageRequest } from './provision.js';
+import { protectSecrets } from './secrets.js';
 
 export interface Clock {
   now(): number;
@@ -205,14 +206,14 @@ export class Northbound {
   setCandidate(sessionId: string, tree: Config, o: CandidateOptions = {}): void {
     const s = this.session(sessionId);
     const base = this.candidate(s, o).base;
-    this.store.putDatastore(this.candidateName(s, o), tree, base, this.actor(s), 'edit-config');
+    this.store.putDatastore(this.candidateName(s, o), protectSecrets(tree), base, this.actor(s), 'edit-config');
   }
 
   /** Edits the candidate in place: `edit` changes the copy it gets (or returns a new one). */
   editCandidate(sessionId: string, edit: (c: Config) => Config | void, o: CandidateOptions = {}): Config {
     const s = this.session(sessionId);
     const cur = this.candidate(s, o);
-    const next = edit(cur.config) ?? cur.config;
+    const next = protectSecrets(edit(cur.config) ?? cur.config);
     this.store.putDatastore(this.candidateName(s, o), next, cur.base, this.actor(s), 'edit-config');
     return next;
   }
@@ -376,7 +377,9 @@ export class Northbound {
     t: { kind: CommitKind; comment?: string; parent: number | null; rebase?: string[]; pending?: Omit<PendingConfirm, 'commitId'> | null; audit?: string; full?: boolean },
   ): Promise<CommitResult> {
     const t0 = performance.now();
-    const { config, issues } = checkConfig(tree);
+    // Secrets are protected here too, for configurations that reach a commit without a candidate (startup at boot);
+    // they live under system, so only that part is copied before it is changed.
+    const { config, issues } = checkConfig(tree.system === undefined ? tree : protectSecrets({ ...tree, system: structuredClone(tree.system) }));
     if (issues.length) throw new VcnError('CONFIG_INVALID', `the configuration has ${issues.length} error(s); nothing was changed`, issues);
     const before = this.store.running().config;
     const changes = diffConfigs(before ?? emptyConfig(), config);
