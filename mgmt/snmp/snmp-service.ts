@@ -95,8 +95,9 @@ export class SnmpService {
     await this.snmpd.stop();
   }
 
-  /** Resolves when every queued check (config sync, notifications) has run. */
-  idle(): Promise<void> {
+  /** Checks the running commit and the event log now; resolves when that (and every earlier check) has run. */
+  settle(): Promise<void> {
+    this.serial(() => this.poll());
     return this.queue;
   }
 
