@@ -10,6 +10,9 @@
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
  *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
+ *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
+ * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -24,6 +27,9 @@ import { Store, type Client } from './store/store.js';
 import { EngineDataplane } from './northbound/dataplane.js';
 import { Northbound, type StartReport } from './northbound/northbound.js';
 import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
+import { Billing } from './accounting/billing.js';
+import { AccountingSampler } from './accounting/sampler.js';
+import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
 
 export interface DaemonOptions {
   db: string;
@@ -37,6 +43,10 @@ export interface DaemonOptions {
   log?: (line: string) => void;
   /** The NETCONF server (SSH and/or unix socket); none when absent. */
   netconf?: NetconfOptions;
+  /** SNMP (snmpd + subagent) while system/snmp is enabled; none when absent. */
+  snmp?: SnmpOptions;
+  /** Accounting sample interval (ms, default 60000; 0: no sampler). */
+  sampleEveryMs?: number;
 }
 
 export interface Daemon {
@@ -44,6 +54,9 @@ export interface Daemon {
   northbound: Northbound;
   started: StartReport;
   netconf?: NetconfService;
+  billing: Billing;
+  sampler?: AccountingSampler;
+  snmp?: SnmpService;
   stop(): Promise<void>;
 }
 
@@ -74,16 +87,33 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       throw e;
     }
   }
+  // ---- billing counters, accounting samples, SNMP (mgmt/accounting, mgmt/snmp) ----
+  const billing = new Billing(store.db, datapath);
+  const sampleEvery = opts.sampleEveryMs ?? 60_000;
+  const sampler = sampleEvery > 0 ? new AccountingSampler(store, billing, { everyMs: sampleEvery, log }) : undefined;
+  sampler?.start();
+  let snmp: SnmpService | undefined;
+  if (opts.snmp) {
+    snmp = new SnmpService({ store, datapath, billing, dataplaneLoaded: () => !started.error && datapath.running() !== undefined, log }, opts.snmp);
+    try {
+      await snmp.start();
+    } catch (e) {
+      // The appliance keeps running without SNMP; the next commit tries again.
+      log(`snmp: cannot start: ${(e as Error).message}`);
+    }
+  }
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await snmp?.stop();
+      await sampler?.stop();
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -166,6 +196,8 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-port') o.netconf = { ...o.netconf, ssh: { port: Number(value()), host: (o.netconf?.ssh || undefined)?.host } };
     else if (a === '--netconf-host') o.netconf = { ...o.netconf, ssh: { port: (o.netconf?.ssh || undefined)?.port, host: value() } };
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
+    else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
+    else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -177,7 +209,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH]\n`);
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--sample-every S]\n`);
     process.exit(2);
   }
   let d: Daemon;

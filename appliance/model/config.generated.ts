@@ -59,12 +59,38 @@ export interface V3User {
   'priv-password': string;
 }
 
+export interface Community {
+  /** The community string. */
+  name: string;
+  /** Sources that may use the community. */
+  source: string[];
+}
+
+export interface TrapDestination {
+  name: string;
+  address: string;
+  port: number;
+  version: 'v2c' | 'v3';
+  /** For version v2c: the community sent. */
+  community?: string;
+  /** For version v3: the v3-user whose keys sign and encrypt (authPriv). */
+  user?: string;
+}
+
 export interface Snmp {
   enabled: boolean;
   location?: string;
   contact?: string;
   /** An SNMPv3 user (USM, authPriv). */
   'v3-user': V3User[];
+  /** Addresses snmpd listens on. Empty: the management address, or every address when none is configured. */
+  'listen-address': string[];
+  /** The UDP port snmpd listens on. */
+  port: number;
+  /** A read-only SNMPv2c community, accepted only from the listed source prefixes (SNMPv1 is never accepted). */
+  community: Community[];
+  /** Where notifications (traps) are sent. */
+  'trap-destination': TrapDestination[];
 }
 
 export interface System {

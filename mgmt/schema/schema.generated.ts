@@ -358,6 +358,154 @@ export const VCN_SCHEMA: ModuleSchema = {
                 }
               ],
               "description": "An SNMPv3 user (USM, authPriv)."
+            },
+            {
+              "kind": "leaf-list",
+              "name": "listen-address",
+              "type": {
+                "base": "ip-address",
+                "typedef": "inet:ip-address"
+              },
+              "description": "Addresses snmpd listens on. Empty: the management address, or every address when none is configured."
+            },
+            {
+              "kind": "leaf",
+              "name": "port",
+              "type": {
+                "base": "port-number",
+                "typedef": "inet:port-number"
+              },
+              "default": "161",
+              "description": "The UDP port snmpd listens on."
+            },
+            {
+              "kind": "list",
+              "name": "community",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        32
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9._-]+"
+                    ]
+                  },
+                  "description": "The community string."
+                },
+                {
+                  "kind": "leaf-list",
+                  "name": "source",
+                  "type": {
+                    "base": "ip-prefix",
+                    "typedef": "inet:ip-prefix"
+                  },
+                  "min": 1,
+                  "description": "Sources that may use the community."
+                }
+              ],
+              "description": "A read-only SNMPv2c community, accepted only from the listed source prefixes (SNMPv1 is never accepted)."
+            },
+            {
+              "kind": "list",
+              "name": "trap-destination",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  }
+                },
+                {
+                  "kind": "leaf",
+                  "name": "address",
+                  "type": {
+                    "base": "ip-address",
+                    "typedef": "inet:ip-address"
+                  },
+                  "mandatory": true
+                },
+                {
+                  "kind": "leaf",
+                  "name": "port",
+                  "type": {
+                    "base": "port-number",
+                    "typedef": "inet:port-number"
+                  },
+                  "default": "162"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "version",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "v2c",
+                      "v3"
+                    ]
+                  },
+                  "default": "v3"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "community",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        32
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9._-]+"
+                    ]
+                  },
+                  "description": "For version v2c: the community sent."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "user",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  },
+                  "description": "For version v3: the v3-user whose keys sign and encrypt (authPriv)."
+                }
+              ],
+              "description": "Where notifications (traps) are sent."
             }
           ],
           "description": "The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here."

@@ -109,6 +109,23 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'billing counters: per counter row the base that keeps it monotonic across ruleset reloads and restarts, and its discontinuity time',
+    sql: `
+      -- One row per billing counter (svc/<service>/<port>/in|out, hop/<row>, acl/<service>/<rule>).
+      -- Values are unsigned 64-bit decimals (TEXT: SQLite integers are signed).
+      -- value = (base + kernel reading) mod 2^64; last_* is the kernel reading last seen.
+      CREATE TABLE counter_base (
+        id           TEXT PRIMARY KEY,
+        base_packets TEXT NOT NULL,
+        base_bytes   TEXT NOT NULL,
+        last_packets TEXT NOT NULL,
+        last_bytes   TEXT NOT NULL,
+        since        INTEGER NOT NULL            -- ms since the epoch: the row's discontinuity time
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
