@@ -24,6 +24,7 @@ import { lockOps } from './ops/lock.js';
 import { sessionOps } from './ops/session-ops.js';
 import { commitOps } from './ops/commit.js';
 import { vcnOps } from './ops/vcn-rpcs.js';
+import { frontendOps } from './ops/frontend-rpcs.js';
 import { monitoringOps } from './monitoring.js';
 
 export type DatastoreName = 'running' | 'candidate' | 'startup';
@@ -75,7 +76,7 @@ export class NetconfServer implements SessionHost {
     this.access = new Access(o.store, this.users);
     this.logFn = o.log ?? (() => undefined);
     this.opts = { maxMessage: o.maxMessage ?? 16 * 1024 * 1024, helloTimeoutMs: o.helloTimeoutMs ?? 30_000 };
-    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...monitoringOps, ...notificationOps);
+    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...monitoringOps, ...notificationOps);
     this.watcher = commitWatcher(this, o.watchMs ?? 500);
   }
 
