@@ -13,6 +13,7 @@
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+ * --health  health checks, passive detection and automatic failover (mgmt/health)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -30,6 +31,8 @@ import { startNetconf, type NetconfOptions, type NetconfService } from './netcon
 import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
 import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
+import { startHealth, type HealthDaemonOptions } from './health/start.js';
+import type { HealthMonitor } from './health/monitor.js';
 
 export interface DaemonOptions {
   db: string;
@@ -47,6 +50,8 @@ export interface DaemonOptions {
   snmp?: SnmpOptions;
   /** Accounting sample interval (ms, default 60000; 0: no sampler). */
   sampleEveryMs?: number;
+  /** Health checking and failover (mgmt/health); off when absent. */
+  health?: HealthDaemonOptions;
 }
 
 export interface Daemon {
@@ -57,6 +62,7 @@ export interface Daemon {
   billing: Billing;
   sampler?: AccountingSampler;
   snmp?: SnmpService;
+  health?: HealthMonitor;
   stop(): Promise<void>;
 }
 
@@ -102,9 +108,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log(`snmp: cannot start: ${(e as Error).message}`);
     }
   }
+  // ---- health checking and failover (mgmt/health) ----
+  const health = opts.health ? await startHealth({ store, northbound, datapath, facts, netns: opts.netns, netconf: netconf?.server, snmp, log }, opts.health) : undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await health?.stop();
       await snmp?.stop();
       await sampler?.stop();
       await netconf?.stop();
@@ -113,7 +122,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, billing, sampler, snmp, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, health, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -198,6 +207,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
     else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--health') o.health = {};
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -209,7 +219,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--sample-every S]\n`);
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--sample-every S] [--health]\n`);
     process.exit(2);
   }
   let d: Daemon;
