@@ -27,6 +27,12 @@ commands:
   rollback N [-m TEXT]             make commit N's configuration running again
   compare A B                      differences between commits/running/candidate/startup
   validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  health                           device health: oper state, failures, response times
+  failback DEVICE [--force]        a failed-over device back into service
+  maintenance DEVICE on|off        put a device into maintenance / back into service
+  replace-device FROM TO [--preview]  replace a device in every service (one commit)
+  clone-service SERVICE NAME IP    copy a service to a new name and service IP
+  trace CLIENT-IP SERVICE-IP [S]   the path a test flow takes through the engine
   tui                              the full-screen console interface
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,

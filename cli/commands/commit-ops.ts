@@ -2,6 +2,7 @@
  * `commit [confirmed N] [-m comment]`, `confirm`, `cancel-commit`, `discard`,
  * `rollback N`, `compare A B`, `validate [SERVICE]`.
  */
+import { formatHops } from './health.js';
 import type { CommandIo } from '../compile-command.js';
 import type { Change, ConfigRef, NetconfClient } from '../netconf-client/client.js';
 import { UsageError } from './common.js';
@@ -55,6 +56,7 @@ export async function validateCommand(c: NetconfClient, args: string[], io: Comm
     return 0;
   }
   const report = await c.validateService(args[0]);
-  io.out(`${report.map((e) => e.toString()).join('\n')}\n`);
-  return 0;
+  io.out(formatHops(report));
+  // Exit 1 when a hop failed, so scripts can act on it.
+  return report.some((e) => e.localName === 'broken-hop') ? 1 : 0;
 }

@@ -5,8 +5,9 @@ import { commitCommand, compareCommand, rollbackCommand, validateCommand } from 
 import { EXIT, reportError, socketPath, UsageError, withClient } from './common.js';
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
+import { HEALTH_COMMANDS, healthCommand } from './health.js';
 
-export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
+export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', ...HEALTH_COMMANDS];
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -14,7 +15,7 @@ export async function clientCommand(command: string, argv: string[], io: Command
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { socket: { type: 'string' }, json: { type: 'boolean' }, message: { type: 'string', short: 'm' } },
+      options: { socket: { type: 'string' }, json: { type: 'boolean' }, message: { type: 'string', short: 'm' }, force: { type: 'boolean' }, preview: { type: 'boolean' } },
     });
   } catch (e) {
     io.err(`vcn ${command}: ${(e as Error).message}\n`);
@@ -67,6 +68,7 @@ export async function clientCommand(command: string, argv: string[], io: Command
       case 'validate':
         return validateCommand(c, args, io);
       default:
+        if (HEALTH_COMMANDS.includes(command)) return healthCommand(c, command, args, { json, force: values.force, preview: values.preview }, io);
         throw new UsageError(`unknown command '${command}'`);
     }
   });

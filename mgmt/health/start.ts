@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { HealthMonitor } from './monitor.js';
 
 export interface HealthDaemonOptions {
-  /** Passive detection period (ms, default 500; 0: off). */
+  /** Passive detection period (ms, default 1000; 0: off). */
   passiveMs?: number;
   watchMs?: number;
 }
