@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'],
+          // Some unit tests start a process (tsx, eslint, yanglint, smilint): seconds each on a busy 2-core machine.
+          testTimeout: 30_000,
         },
       },
       {

@@ -130,7 +130,7 @@ export class Northbound {
       }
       const report: StartReport = { loaded: running.config ? loaded : 'nothing', commit: running.id };
       try {
-        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true });
+        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true, check: false });
         report.apply = await this.dataplane.apply(change, { full: true });
       } catch (e) {
         report.error = (e as Error).message;
@@ -384,7 +384,7 @@ export class Northbound {
     const before = this.store.running().config;
     const changes = diffConfigs(before ?? emptyConfig(), config);
     const t1 = performance.now();
-    const change = await this.dataplane.prepare(config, { full: t.full });
+    const change = await this.dataplane.prepare(config, { full: t.full, check: t.full ? false : undefined });
     const t2 = performance.now();
     const apply = await this.dataplane.apply(change, { full: t.full });
     const t3 = performance.now();
@@ -395,7 +395,7 @@ export class Northbound {
       // The kernel has the new ruleset but the store could not record it: put the old one back.
       this.log(`commit: the store refused the commit after the kernel took it (${(e as Error).message}); restoring the previous ruleset`);
       try {
-        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true }), { full: true });
+        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true, check: false }), { full: true });
       } catch (e2) {
         this.log(`commit: restoring the previous ruleset failed too (${(e2 as Error).message}); a restart reloads it from the store`);
       }
