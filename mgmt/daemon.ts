@@ -10,6 +10,7 @@
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
  *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -157,6 +158,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-port') o.netconf = { ...o.netconf, ssh: { port: Number(value()), host: (o.netconf?.ssh || undefined)?.host } };
     else if (a === '--netconf-host') o.netconf = { ...o.netconf, ssh: { port: (o.netconf?.ssh || undefined)?.port, host: value() } };
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
+    else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH]\n`);
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES]\n`);
     process.exit(2);
   }
   let d: Daemon;
