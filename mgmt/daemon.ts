@@ -10,9 +10,13 @@
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
  *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+<<<<<<< HEAD
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+=======
+ * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
+>>>>>>> netconf
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -198,6 +202,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
     else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -209,7 +214,9 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--sample-every S]\n`);
+    process.stderr.write(
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S]\n`,
+    );
     process.exit(2);
   }
   let d: Daemon;
