@@ -12,6 +12,8 @@ const USAGE = `usage: vcn <command> [options]
 commands:
   compile --config FILE [--json]   print the sequence table of a configuration file
   start                            bring up the lab and the engine (demo)
+  accounting --db FILE [--from T] [--to T] [--format csv|json]
+                                   usage per service·port and per client for a time range
 `;
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -22,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
     case 'compile': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } } });
       return compileCommand(values, io);
+    }
+    case 'accounting': {
+      const { accountingCommand } = await import('./accounting-command.js');
+      return accountingCommand(rest, io);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');
