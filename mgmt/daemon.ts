@@ -10,13 +10,10 @@
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
  *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
-<<<<<<< HEAD
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
-=======
  * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
->>>>>>> netconf
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -111,6 +108,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     (stopping ??= (async () => {
       await snmp?.stop();
       await sampler?.stop();
+      // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
+      await billing.read(0).catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();

@@ -39,7 +39,8 @@ export class Billing {
   }
 
   read(maxAgeMs = 1000): Promise<BillingReading> {
-    if (this.last && this.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last);
+    // A new ruleset (commit, reload) invalidates the reading: its rows are other rows.
+    if (this.last && this.last.ruleset === this.datapath.running() && this.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last);
     return (this.inflight ??= this.readNow().finally(() => (this.inflight = undefined)));
   }
 
@@ -50,6 +51,7 @@ export class Billing {
       return this.last;
     }
     const snap = await this.datapath.readCounters();
+    if (this.datapath.running() !== ruleset) return this.readNow(); // a commit landed during the read
     const reading = new Map<string, RawCount>();
     for (const sp of snap.servicePorts.values()) {
       reading.set(svcCounterId(sp.service, sp.servicePort, 'in'), sp.in);
@@ -58,7 +60,7 @@ export class Billing {
     for (const [row, c] of snap.rows) reading.set(hopCounterId(row), c);
     for (const [name, c] of snap.acl) reading.set(clientCounterId(name), c);
     const at = snap.at.getTime();
-    this.last = { at, ruleset: this.datapath.running(), values: this.ledger.observe(reading, at) };
+    this.last = { at, ruleset, values: this.ledger.observe(reading, at) };
     return this.last;
   }
 }
