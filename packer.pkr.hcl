@@ -57,8 +57,9 @@ build {
   sources = ["source.qemu.vcn"]
 
   provisioner "file" {
-    source      = "${var.work}/base/debs/"
-    destination = "/tmp/vcn-debs"
+    # no trailing slash: the folder itself lands as /tmp/debs
+    source      = "${var.work}/base/debs"
+    destination = "/tmp"
   }
   provisioner "file" {
     source      = "image/packages-appliance.txt"

@@ -36,11 +36,16 @@ mv "$WORK/packer-out/vcn-appliance.raw" "$OUT/vcn-appliance.raw"
 nice -n 10 qemu-img convert -c -O qcow2 "$OUT/vcn-appliance.raw" "$OUT/vcn-appliance.qcow2"
 (cd "$OUT" && sha256sum vcn-appliance.raw vcn-appliance.qcow2 > SHA256SUMS)
 sed -n '/vcn-packages-begin/,/vcn-packages-end/p' "$WORK/packer-serial.log" | tr -d '\r' | grep '=' > "$OUT/packages.txt" || true
+# What this build's application brings, for the boot test.
+app="$WORK/bundle/opt/vcn/app"
+tui=false; [ -f "$app/cli/tui/screens/wizard.js" ] && grep -q "'tui'" "$app/cli/vcn.js" && tui=true
+snmp=false; grep -q "'--snmp-dir'" "$app/mgmt/daemon.js" && snmp=true
 end=$(date +%s)
 cat > "$OUT/build.json" <<JSON
 {"accelerator":"$accel","seconds":{"base":$((t_base - start)),"bundle":$((t_bundle - t_base)),"packer":$((t_packer - t_bundle)),"total":$((end - start))},
  "raw_bytes":$(stat -c %s "$OUT/vcn-appliance.raw"),"raw_allocated_bytes":$(($(stat -c %b "$OUT/vcn-appliance.raw") * 512)),"qcow2_bytes":$(stat -c %s "$OUT/vcn-appliance.qcow2"),
- "packages":$(wc -l < "$OUT/packages.txt"),"release":"$(cat "$WORK/bundle/etc/vcn/release")"}
+ "packages":$(wc -l < "$OUT/packages.txt"),"release":"$(cat "$WORK/bundle/etc/vcn/release")",
+ "features":{"tui":$tui,"snmp":$snmp}}
 JSON
 cat "$OUT/build.json"
 cat "$OUT/SHA256SUMS"
