@@ -21,6 +21,16 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        // The appliance image under QEMU (npm run image:test): slow, not part of npm test.
+        test: {
+          name: 'image',
+          include: ['test/image/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          maxWorkers: 1,
+        },
+      },
     ],
   },
 });
