@@ -11,3 +11,5 @@ for b in bench/datapath-*.ts; do
   echo "== $b"
   $NODE "$b"
 done
+echo "== NETCONF at scale (issue 5): get-config of 10k services over the unix socket and SSH, one-service edit + commit"
+$NODE bench/netconf-scale.ts 10000 5

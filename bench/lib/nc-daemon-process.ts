@@ -42,7 +42,8 @@ export function renameInterfaces(config: Config, names: Record<string, string>):
   return config;
 }
 
-export async function startNcProcess(o: { maxMessage?: number; log?: (line: string) => void } = {}): Promise<NcProcess> {
+/** `nodeArgs`: extra node flags for the daemon (e.g. a larger young generation). */
+export async function startNcProcess(o: { maxMessage?: number; nodeArgs?: string[]; log?: (line: string) => void } = {}): Promise<NcProcess> {
   const tag = randomBytes(3).toString('hex');
   const ns = `vcnnc${tag}`;
   const dir = mkdtempSync(join(tmpdir(), 'vcn-ncp-'));
@@ -81,7 +82,7 @@ export async function startNcProcess(o: { maxMessage?: number; log?: (line: stri
       await sh(['ip', '-n', ns, 'link', 'set', name, 'up']);
       await sh(['ip', '-n', ns, 'link', 'set', peer, 'up']);
     }
-    const args = ['--import', 'tsx', join(ROOT, 'mgmt/daemon.ts'), '--db', join(dir, 'vcn.db'), '--netns', ns, '--netconf-socket', socket, '--netconf-port', '0', '--netconf-host', '127.0.0.1'];
+    const args = [...(o.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'mgmt/daemon.ts'), '--db', join(dir, 'vcn.db'), '--netns', ns, '--netconf-socket', socket, '--netconf-port', '0', '--netconf-host', '127.0.0.1'];
     if (o.maxMessage) args.push('--netconf-max-message', String(o.maxMessage));
     child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     child.on('exit', () => (exited = true));

@@ -57,6 +57,11 @@ export interface CandidateOptions {
   shared?: boolean;
 }
 
+/** Reading a datastore: `readonly` returns the store's cached object (no copy); the caller must not change it. */
+export interface ReadOptions extends CandidateOptions {
+  readonly?: boolean;
+}
+
 export interface CommitOptions extends CandidateOptions {
   comment?: string;
   /** Confirmed commit: revert in place after this many seconds unless confirmed. */
@@ -188,17 +193,17 @@ export class Northbound {
   // ---- datastores -------------------------------------------------------
 
   /** Running, startup, or the session's candidate (a copy of running until edited). */
-  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: CandidateOptions = {}): Config {
+  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: ReadOptions = {}): Config {
     const s = this.session(sessionId);
-    if (source === 'running') return this.store.running().config ?? emptyConfig();
-    if (source === 'startup') return this.store.datastore('startup')?.config ?? emptyConfig();
+    if (source === 'running') return this.store.running(o).config ?? emptyConfig();
+    if (source === 'startup') return this.store.datastore('startup', o)?.config ?? emptyConfig();
     return this.candidate(s, o).config;
   }
 
-  private candidate(s: Session, o: CandidateOptions): { config: Config; base: number | null; edited: boolean } {
-    const ds = this.store.datastore(this.candidateName(s, o));
+  private candidate(s: Session, o: ReadOptions): { config: Config; base: number | null; edited: boolean } {
+    const ds = this.store.datastore(this.candidateName(s, o), o);
     if (ds) return { config: ds.config, base: ds.base, edited: true };
-    const r = this.store.running();
+    const r = this.store.running(o);
     return { config: r.config ?? emptyConfig(), base: r.id, edited: false };
   }
 
