@@ -11,3 +11,5 @@ for b in bench/datapath-*.ts; do
   echo "== $b"
   $NODE "$b"
 done
+echo "== SNMP: bulkwalk of the service table through snmpd + subagent (issue 6)"
+$NODE bench/snmp-walk.ts
