@@ -177,7 +177,8 @@ export class SnmpService {
     // Rebuilding blocks the subagent: at most a tenth of the time goes to it (10k services: ~3 s between readings).
     const reading = await this.ctx.billing.recent(Math.max(this.o.counterMaxAgeMs ?? 1000, 10 * this.buildMs));
     const { id, config } = this.running();
-    const key = `${reading.at}/${id}`;
+    const lastEvent = this.ctx.store.db.prepare('SELECT max(id) FROM event').pluck().get() as number | null;
+    const key = `${reading.at}/${id}/${lastEvent}`;
     if (this.cache?.key === key) return this.cache.tree;
     const t0 = performance.now();
     const data = buildMib({
