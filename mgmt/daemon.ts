@@ -113,7 +113,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await snmp?.stop();
       await sampler?.stop();
       // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
-      await billing.read(0).catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
+      await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();

@@ -2,8 +2,8 @@
  * Billing counters from the data plane: one kernel read (netlink) attributed
  * to service ports, hops (sequence-table rows) and client ACL rules, passed
  * through the ledger so each is monotonic. Readers (SNMP, the accounting
- * sampler) share one read: a reading younger than maxAgeMs is reused and
- * concurrent callers wait for the same read.
+ * sampler) share one read: concurrent callers wait for the same read, and
+ * SNMP requests are answered from the last reading (recent()).
  *
  * Counter ids: svc/<service>/<port|->/in, svc/<service>/<port|->/out,
  * hop/<row id>, client/<acl counter name>.
@@ -38,9 +38,23 @@ export class Billing {
     this.ledger = new CounterLedger(db);
   }
 
-  read(maxAgeMs = 1000): Promise<BillingReading> {
-    // A new ruleset (commit, reload) invalidates the reading: its rows are other rows.
-    if (this.last && this.last.ruleset === this.datapath.running() && this.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last);
+  /**
+   * A reading for answering requests without waiting on the kernel: the last
+   * one, and when it is older than maxAgeMs (or belongs to another ruleset) a
+   * new read starts in the background for the next caller. Only the very
+   * first call waits. Reading 10k services' counters costs a process start
+   * and a netlink dump (up to seconds on a loaded machine): an SNMP request
+   * must not pay that, or snmpd times the subagent out.
+   */
+  recent(maxAgeMs = 1000): Promise<BillingReading> {
+    const last = this.last;
+    if (!last) return this.fresh();
+    if (last.ruleset !== this.datapath.running() || this.now() - last.at > maxAgeMs) void this.fresh().catch(() => undefined);
+    return Promise.resolve(last);
+  }
+
+  /** A new reading (shared with a read already under way). */
+  fresh(): Promise<BillingReading> {
     return (this.inflight ??= this.readNow().finally(() => (this.inflight = undefined)));
   }
 
