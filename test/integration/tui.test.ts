@@ -14,27 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../cli/lab/index.js';
 import { startDaemon, type Daemon } from '../../mgmt/daemon.js';
 import { isRoot, NEEDS_ROOT } from './helpers/root.js';
-import { KEY, startTui, type Tui } from './helpers/tui-pty.js';
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Moves the form/list selection to row `index` (from the top) and presses Enter. */
-async function pick(t: Tui, index: number): Promise<void> {
-  for (let i = 0; i < 25; i++) t.send(KEY.up);
-  for (let i = 0; i < index; i++) t.send(KEY.down);
-  await pause(200);
-  t.send(KEY.enter);
-  await pause(300);
-}
-
-/** Edits the text field at `index`: clears what the prompt shows and types `value`. */
-async function field(t: Tui, index: number, value: string, clear = 40): Promise<void> {
-  await pick(t, index);
-  await t.type(KEY.backspace.repeat(clear));
-  await t.type(value);
-  t.send(KEY.enter);
-  await pause(300);
-}
+import { field, pick, startTui, type Tui } from './helpers/tui-pty.js';
 
 const NET = 60;
 const W1 = `10.${NET}.100.1`;
