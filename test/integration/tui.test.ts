@@ -111,10 +111,16 @@ describe.skipIf(!isRoot)(`vcn tui at 80x24 (${isRoot ? 'root' : NEEDS_ROOT})`, {
     const inPkts = () => Number(/shop\s+9\s+(\d+)/.exec(t.text())?.[1] ?? -1);
     const before = inPkts();
     const send = `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(300):\n  s.sendto(b'x'*100,('${W5}',9)); time.sleep(0.02)`;
+    const b0 = t.bytes();
+    const t0 = Date.now();
     const flow = lab!.run('cl', ['/usr/bin/python3', '-c', send], { timeoutMs: 60_000 });
     await t.waitFor(() => inPkts() >= before + 50);
     await flow;
     expect(inPkts()).toBeGreaterThan(before);
+    // Only the changed digits are redrawn: far below a full 80×24 repaint (~2 kB) per refresh.
+    const perSecond = ((t.bytes() - b0) * 1000) / (Date.now() - t0);
+    console.log(`live counters under traffic: ${perSecond.toFixed(0)} bytes/s written to the terminal`);
+    expect(perSecond).toBeLessThan(1500);
   });
 
   it('a commit the daemon refuses shows its code and keeps the edit and the comment', async () => {
