@@ -114,9 +114,12 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     const echo = execFile('ip', ['netns', 'exec', server.ns, '/usr/bin/python3', join(HERE, 'udp-probe.py'), 'echo', SERVER_IP, String(PORT), String(60 * SLOW)]);
     let echoed = '';
     echo.stdout?.on('data', (d: Buffer) => (echoed += d.toString()));
-    const sniff = execFile('ip', ['netns', 'exec', other.ns, 'timeout', String(30 * SLOW), 'tcpdump', '-n', '-i', other.tap, '-c', '1', 'udp port 5000'], () => {});
+    const sniff = execFile('ip', ['netns', 'exec', other.ns, 'timeout', String(30 * SLOW), 'tcpdump', '-n', '-l', '-i', other.tap, '-c', '1', 'udp port 5000'], () => {});
     let sniffed = '';
     sniff.stdout?.on('data', (d: Buffer) => (sniffed += d.toString()));
+    sniff.stderr?.on('data', (d: Buffer) => (sniffed += d.toString()));
+    // The bystander's capture must be running before the first datagram.
+    for (let i = 0; i < 100 && !sniffed.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 100));
     try {
       const r = await run('ip', ['netns', 'exec', client.ns, '/usr/bin/python3', join(HERE, 'udp-probe.py'), 'send', SERVICE_IP, String(PORT), 'hello-vcn', String(30 * SLOW)]).catch((e: { stdout: string }) => e);
       return { reply: JSON.parse(r.stdout) as { reply: string | null; from?: string; sent: number }, echoed, sniffed: () => sniffed };
@@ -184,6 +187,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     expect(p.reply.reply).toBe('echo:hello-vcn');
     expect(p.reply.from).toBe(`${SERVICE_IP}:${PORT}`);
     expect(p.echoed).toContain(`from ${CLIENT_IP}:`);
+    expect(p.sniffed()).toContain('listening on');
     expect(p.sniffed()).not.toContain('UDP');
   }, 120_000 * SLOW);
 
@@ -203,7 +207,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     await vm.stop();
     taps.reclaim();
     await startVm();
-    const again = await vm.waitConsole(/First-boot setup|VCN appliance serial console|VCN appliance/, BOOT_MS);
+    const again = await vm.waitConsole(/First-boot setup|VCN appliance serial console/, BOOT_MS);
     log(`second boot: console after ${again.toFixed(1)} s`);
     const r = await nc('get');
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
