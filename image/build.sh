@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "image: run as root (mmdebstrap, disk assembly)" >&2; exit 1; }
 start=$(date +%s)
 bash image/setup.sh
-bash scripts/setup.sh >/dev/null   # npm ci for tsc and the lockfile
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error   # tsc for the bundle
 export VCN_IMAGE_WORK=${VCN_IMAGE_WORK:-.image}
 WORK=$VCN_IMAGE_WORK
 OUT=${VCN_IMAGE_OUT:-output}

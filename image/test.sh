@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash image/setup.sh
-bash scripts/setup.sh >/dev/null
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 npx vitest run --project image "$@"

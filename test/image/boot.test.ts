@@ -11,7 +11,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,7 +83,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
   const logLines: string[] = [];
   const log = (l: string) => logLines.push(`${new Date().toISOString()} ${l}`);
   let vm: Vm;
-  let ports: { nc: number; snmp: number };
+  let ports: { nc: number; snmp: number; ssh: number };
   let consoleSeconds = 0;
 
   const startVm = async () => {
@@ -91,7 +91,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
       disk: join(dir, 'disk.qcow2'),
       serial: join(dir, `serial-${Date.now()}.sock`),
       accel: KVM ? 'kvm' : 'tcg',
-      forward: { tcp: { [ports.nc]: 830 }, udp: { [ports.snmp]: 161 } },
+      forward: { tcp: { [ports.nc]: 830, [ports.ssh]: 22 }, udp: { [ports.snmp]: 161 } },
       taps: taps.ports.map((p) => p.tap),
       macs: MACS,
       seed: join(dir, 'seed'),
@@ -114,9 +114,12 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     const echo = execFile('ip', ['netns', 'exec', server.ns, '/usr/bin/python3', join(HERE, 'udp-probe.py'), 'echo', SERVER_IP, String(PORT), String(60 * SLOW)]);
     let echoed = '';
     echo.stdout?.on('data', (d: Buffer) => (echoed += d.toString()));
-    const sniff = execFile('ip', ['netns', 'exec', other.ns, 'timeout', String(30 * SLOW), 'tcpdump', '-n', '-i', other.tap, '-c', '1', 'udp port 5000'], () => {});
+    const sniff = execFile('ip', ['netns', 'exec', other.ns, 'timeout', String(30 * SLOW), 'tcpdump', '-n', '-l', '-i', other.tap, '-c', '1', 'udp port 5000'], () => {});
     let sniffed = '';
     sniff.stdout?.on('data', (d: Buffer) => (sniffed += d.toString()));
+    sniff.stderr?.on('data', (d: Buffer) => (sniffed += d.toString()));
+    // The bystander's capture must be running before the first datagram.
+    for (let i = 0; i < 100 && !sniffed.includes('listening on'); i++) await new Promise((r) => setTimeout(r, 100));
     try {
       const r = await run('ip', ['netns', 'exec', client.ns, '/usr/bin/python3', join(HERE, 'udp-probe.py'), 'send', SERVICE_IP, String(PORT), 'hello-vcn', String(30 * SLOW)]).catch((e: { stdout: string }) => e);
       return { reply: JSON.parse(r.stdout) as { reply: string | null; from?: string; sent: number }, echoed, sniffed: () => sniffed };
@@ -130,7 +133,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     if (!existsSync(IMAGE)) throw new Error(`${IMAGE} is missing: run npm run image first`);
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', IMAGE, join(dir, 'disk.qcow2')]);
     writeFileSync(join(dir, 'seed'), `admin-password=${password}\n`, { mode: 0o600 });
-    ports = { nc: await freePort(), snmp: await freePort() };
+    ports = { nc: await freePort(), snmp: await freePort(), ssh: await freePort() };
     taps.create([CLIENT_MAC, SERVER_MAC, '02:00:00:00:09:03']);
     await startVm();
   }, BOOT_MS);
@@ -178,12 +181,28 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
   }, BOOT_MS + 60_000);
 
+  it('no sshd in the image: port 22 gives no SSH banner', async () => {
+    const got = await new Promise<string>((res) => {
+      let data = '';
+      const c = createConnection(ports.ssh, '127.0.0.1');
+      c.on('data', (d) => (data += d.toString()));
+      c.on('error', () => res(data));
+      c.on('close', () => res(data));
+      setTimeout(() => {
+        c.destroy();
+        res(data);
+      }, 5000 * SLOW);
+    });
+    expect(got).not.toContain('SSH-');
+  }, 60_000 * SLOW);
+
   it('a UDP datagram to the service address goes in eth1, out eth2 to the server (NAT), and its reply back out eth1; eth3 sees none', async () => {
     const p = await probe();
     log(`probe: ${JSON.stringify(p.reply)} echo=${p.echoed.trim()} sniffed=${p.sniffed().trim()}`);
     expect(p.reply.reply).toBe('echo:hello-vcn');
     expect(p.reply.from).toBe(`${SERVICE_IP}:${PORT}`);
     expect(p.echoed).toContain(`from ${CLIENT_IP}:`);
+    expect(p.sniffed()).toContain('listening on');
     expect(p.sniffed()).not.toContain('UDP');
   }, 120_000 * SLOW);
 
@@ -203,8 +222,24 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     await vm.stop();
     taps.reclaim();
     await startVm();
-    const again = await vm.waitConsole(/First-boot setup|VCN appliance serial console|VCN appliance/, BOOT_MS);
+    const again = await vm.waitConsole(/First-boot setup|VCN appliance serial console/, BOOT_MS);
     log(`second boot: console after ${again.toFixed(1)} s`);
+    const r = await nc('get');
+    expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
+    const p = await probe();
+    expect(p.reply.reply).toBe('echo:hello-vcn');
+  }, BOOT_MS * 2 + 240_000);
+
+  it('an image update (image/update.sh: new root filesystem, vcn-data kept) keeps the configuration', async () => {
+    await vm.stop();
+    taps.reclaim();
+    const raw = join(dir, 'disk.raw');
+    execFileSync('qemu-img', ['convert', '-O', 'raw', join(dir, 'disk.qcow2'), raw]);
+    execFileSync('bash', [join(ROOT, 'image/update.sh'), join(OUT, 'vcn-appliance.raw'), raw], { stdio: 'pipe' });
+    execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw, join(dir, 'disk.qcow2')]);
+    rmSync(raw);
+    await startVm();
+    await vm.waitConsole(/First-boot setup|VCN appliance serial console/, BOOT_MS);
     const r = await nc('get');
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
     const p = await probe();
