@@ -17,6 +17,7 @@
  * --admin-password-file PATH
  *           while the store has no users, create `admin` with the password in PATH
  *           (the image's first-boot seed; there is no default password)
+ * --health  health checks, passive detection and automatic failover (mgmt/health)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
@@ -35,6 +36,8 @@ import { startNetconf, type NetconfOptions, type NetconfService } from './netcon
 import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
 import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
+import { startHealth, type HealthDaemonOptions } from './health/start.js';
+import type { HealthMonitor } from './health/monitor.js';
 
 export interface DaemonOptions {
   db: string;
@@ -52,6 +55,8 @@ export interface DaemonOptions {
   snmp?: SnmpOptions;
   /** Accounting sample interval (ms, default 60000; 0: no sampler). */
   sampleEveryMs?: number;
+  /** Health checking and failover (mgmt/health); off when absent. */
+  health?: HealthDaemonOptions;
 }
 
 export interface Daemon {
@@ -62,6 +67,7 @@ export interface Daemon {
   billing: Billing;
   sampler?: AccountingSampler;
   snmp?: SnmpService;
+  health?: HealthMonitor;
   stop(): Promise<void>;
 }
 
@@ -107,9 +113,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log(`snmp: cannot start: ${(e as Error).message}`);
     }
   }
+  // ---- health checking and failover (mgmt/health) ----
+  const health = opts.health ? await startHealth({ store, northbound, datapath, facts, netns: opts.netns, netconf: netconf?.server, snmp, log }, opts.health) : undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await health?.stop();
       await snmp?.stop();
       await sampler?.stop();
       // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
@@ -120,7 +129,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, billing, sampler, snmp, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, health, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -207,6 +216,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
     else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
     else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
+    else if (a === '--health') o.health = {};
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -219,7 +229,7 @@ async function main(): Promise<void> {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
     process.stderr.write(
-      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH]\n`,
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
     );
     process.exit(2);
   }

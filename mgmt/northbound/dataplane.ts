@@ -8,6 +8,7 @@ import { VcnError } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { Engine, type FactsSource, type Prepared } from '../../appliance/engine.js';
 import type { ApplyResult, Datapath } from '../../appliance/datapath/datapath.js';
+import type { RuntimeState } from '../../appliance/compile/compile.js';
 
 export interface PreparedChange {
   config: Config;
@@ -28,7 +29,7 @@ export interface Dataplane {
    * transaction that either happens or not, and checking first costs as much
    * as applying (~7 s of nft at 100k services).
    */
-  prepare(config: Config, opts?: { full?: boolean; check?: boolean }): Promise<PreparedChange>;
+  prepare(config: Config, opts?: { full?: boolean; check?: boolean; state?: RuntimeState }): Promise<PreparedChange>;
   /** Load a prepared change atomically; on failure the running ruleset is unchanged. */
   apply(change: PreparedChange, opts?: { full?: boolean }): Promise<ApplyResult>;
 }
@@ -46,11 +47,11 @@ export class EngineDataplane implements Dataplane {
     this.log = opts.log ?? (() => undefined);
   }
 
-  async prepare(config: Config, opts: { full?: boolean; check?: boolean } = {}): Promise<PreparedChange> {
+  async prepare(config: Config, opts: { full?: boolean; check?: boolean; state?: RuntimeState } = {}): Promise<PreparedChange> {
     const t0 = performance.now();
     let prepared: Prepared;
     try {
-      prepared = await this.engine.prepare(config);
+      prepared = await this.engine.prepare(config, opts.state);
     } catch (e) {
       throw new VcnError('PREPARE_FAILED', `cannot build the ruleset: ${message(e)}`, [{ code: 'PREPARE_FAILED', path: '/', message: message(e) }]);
     }

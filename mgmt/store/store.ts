@@ -15,7 +15,7 @@ import { decodeSnapshot, encodeSnapshot, manifestChunks } from './snapshot-codec
 const SNAPSHOT_CACHE_ENTRIES = 4;
 const SNAPSHOT_CACHE_SERVICES = 40_000;
 export type Client = 'netconf' | 'tui' | 'cli' | 'system';
-export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup';
+export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup' | 'failover' | 'failback';
 
 export interface CommitInfo {
   id: number;
@@ -274,6 +274,12 @@ export class Store {
       if (n) this.auditRow(actor, 'discard', name, null);
       this.collect();
     })();
+  }
+
+  /** Candidates based on commit `from` are based on `to` (same configuration: a failover commit). */
+  carryBase(from: number | null, to: number): void {
+    if (from === null) return;
+    this.db.prepare("UPDATE datastore SET base_commit = ? WHERE base_commit = ? AND name LIKE 'candidate%'").run(to, from);
   }
 
   datastoreNames(): string[] {
