@@ -87,7 +87,7 @@ function row(service: string, servicePort: number | undefined, fromStep: number,
 function toward(step: ResolvedStep, by: Share['by'], build: (d: Device) => Send[]): Target {
   if (!step.share) return { sends: build(step.device) };
   const members = step.share.members.map((d) => ({ device: d.name, sends: build(d) }));
-  return { sends: members[0].sends, share: { by, buckets: step.share.buckets, members } };
+  return { sends: members[0].sends, share: { by, seed: step.share.seed, buckets: step.share.buckets, members } };
 }
 
 function deliver(device: Device, leg: 'in' | 'out', ip?: string, port?: number, copy = false): Send {

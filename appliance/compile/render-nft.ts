@@ -60,9 +60,6 @@ export class RenderError extends Error {
   }
 }
 
-/** One seed for every shared row: forward and reverse rows must hash a client address alike. */
-export const SHARE_SEED = '0x56434e31';
-
 type Field = 'iif' | 'mac' | 'saddr' | 'daddr' | 'sport' | 'dport';
 
 interface Shape {
@@ -396,7 +393,7 @@ class Renderer {
       this.object({ type: 'counter', name, spec: '' });
       this.shareCounters.set(name, { name, row: rowId, service: row.service, device: m.device });
     }
-    const hash = `jhash ${ipKw(policy.family)} ${share.by} mod ${share.buckets.length} seed ${SHARE_SEED}`;
+    const hash = `jhash ${ipKw(policy.family)} ${share.by} mod ${share.buckets.length} seed 0x${share.seed.toString(16).padStart(8, '0')}`;
     const pick = (f: (d: string) => string) => share.buckets.map((d, b) => `${b} : ${f(d)}`).join(', ');
     return { id: this.chainFor([`counter name ${hash} map { ${pick((d) => `"${counters.get(d)}"`)} } ${hash} vmap { ${pick((d) => chains.get(d)!)} }`]) };
   }

@@ -46,6 +46,15 @@ export interface ShareResolution {
   members: Device[];
   /** Member name per hash bucket. */
   buckets: string[];
+  /** Hash seed of the pool: both directions use it; consecutive shared pools spread independently. */
+  seed: number;
+}
+
+/** A stable 32-bit seed per pool name (FNV-1a), so that two shared steps do not pick members in lockstep. */
+function poolSeed(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /**
@@ -71,5 +80,5 @@ export function resolveShare(index: ConfigIndex, step: Step, state: RuntimeState
     const owner = all[b % m];
     buckets.push(isUsable(owner, state) ? owner.name : members[next++ % members.length].name);
   }
-  return { members, buckets };
+  return { members, buckets, seed: poolSeed(pool.name) };
 }

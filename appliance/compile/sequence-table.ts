@@ -64,6 +64,8 @@ export interface Send {
 export interface Share {
   /** Which address is the client's on this row. */
   by: 'saddr' | 'daddr';
+  /** The jhash seed (the pool's; the same on forward and reverse rows). */
+  seed: number;
   /** Member device per bucket; a failed member's buckets are dealt to the others. */
   buckets: string[];
   /** Each usable member with the sends the row makes when the hash picks it (row.sends are the first member's). */

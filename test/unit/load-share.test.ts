@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../appliance/compile/compile.js';
-import { renderRuleset, SHARE_SEED } from '../../appliance/compile/render-nft.js';
+import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import { loadFixture } from '../helpers/config.js';
 import { deviceLegsOf, type DataplaneFacts } from '../../appliance/compile/render-facts.js';
 import type { Config } from '../../appliance/model/config.generated.js';
@@ -50,7 +50,12 @@ describe('load sharing', () => {
     expect(r.stats.maxRulesPerPass).toBeLessThanOrEqual(10);
     const hashing = [...r.chains.values()].filter((c) => c.rules[0]?.startsWith('counter name jhash'));
     expect(hashing).toHaveLength(6);
-    for (const c of hashing) expect(c.rules[0]).toContain(`seed ${SHARE_SEED}`);
+    // Forward and reverse rows toward one pool hash with that pool's seed; the two pools' seeds differ.
+    const seedOf = (pool: string) => compile(config).rows.find((row) => row.share?.members[0].device === pool)!.share!.seed;
+    expect(seedOf('F1')).not.toBe(seedOf('S1'));
+    const toFw = hashing.filter((c) => c.rules[0].includes('/F1"'));
+    expect(toFw.length).toBe(3);
+    for (const c of toFw) expect(c.rules[0]).toContain(`seed 0x${seedOf('F1').toString(16).padStart(8, '0')}`);
     expect([...r.shareCounters.values()].filter((c) => c.row === 'W1/80/in').map((c) => c.device)).toEqual(['F1', 'F2']);
     // Members that rewrite to their own address do it literally, not via the row-keyed NAT map.
     expect([...r.sets.keys()].some((n) => n.endsWith('_nat'))).toBe(false);
