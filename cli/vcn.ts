@@ -34,6 +34,8 @@ commands:
   clone-service SERVICE NAME IP    copy a service to a new name and service IP
   trace CLIENT-IP SERVICE-IP [S]   the path a test flow takes through the engine
   tui                              the full-screen console interface
+  accounting --db FILE [--from T] [--to T] [--format csv|json]
+                                   usage per service·port and per client for a time range
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
 rollback, compare), -m TEXT (commit comment)
@@ -49,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
     case 'compile': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } } });
       return compileCommand(values, io);
+    }
+    case 'accounting': {
+      const { accountingCommand } = await import('./accounting-command.js');
+      return accountingCommand(rest, io);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');

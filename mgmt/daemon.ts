@@ -13,11 +13,16 @@
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+ * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
+ * --admin-password-file PATH
+ *           while the store has no users, create `admin` with the password in PATH
+ *           (the image's first-boot seed; there is no default password)
  * --health  health checks, passive detection and automatic failover (mgmt/health)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { VcnError } from '../appliance/errors.js';
@@ -116,6 +121,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await health?.stop();
       await snmp?.stop();
       await sampler?.stop();
+      // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
+      await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();
@@ -207,6 +214,8 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
     else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
+    else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
     else if (a === '--health') o.health = {};
     else throw new Error(`unknown argument ${a}`);
   }
@@ -219,7 +228,9 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--sample-every S] [--health]\n`);
+    process.stderr.write(
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
+    );
     process.exit(2);
   }
   let d: Daemon;

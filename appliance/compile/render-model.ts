@@ -64,6 +64,16 @@ export interface AclCounter {
   rule: number | 'deny';
 }
 
+/** The per-member counter of a load-shared row (the row's own counter covers every member). */
+export interface ShareCounter {
+  /** The named counter. */
+  name: string;
+  /** The row id. */
+  row: string;
+  service: string;
+  device: string;
+}
+
 export interface UnresolvedHop {
   row: string;
   service: string;
@@ -90,6 +100,8 @@ export interface RenderedRuleset {
   chains: Map<string, NftChain>;
   rows: Map<string, RowCounter>;
   aclCounters: Map<string, AclCounter>;
+  /** Per-member counters of load-shared rows, by counter name. */
+  shareCounters: Map<string, ShareCounter>;
   /** Rows whose next hop has no MAC yet: rendered as counted drops until the facts resolve them. */
   unresolved: UnresolvedHop[];
   stats: RenderStats;

@@ -58,6 +58,11 @@ export interface CandidateOptions {
   shared?: boolean;
 }
 
+/** Reading a datastore: `readonly` returns the store's cached object (no copy); the caller must not change it. */
+export interface ReadOptions extends CandidateOptions {
+  readonly?: boolean;
+}
+
 export interface CommitOptions extends CandidateOptions {
   comment?: string;
   /** Confirmed commit: revert in place after this many seconds unless confirmed. */
@@ -133,7 +138,7 @@ export class Northbound {
       }
       const report: StartReport = { loaded: running.config ? loaded : 'nothing', commit: running.id };
       try {
-        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true, state: this.runtime });
+        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true, check: false, state: this.runtime });
         report.apply = await this.dataplane.apply(change, { full: true });
       } catch (e) {
         report.error = (e as Error).message;
@@ -191,17 +196,17 @@ export class Northbound {
   // ---- datastores -------------------------------------------------------
 
   /** Running, startup, or the session's candidate (a copy of running until edited). */
-  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: CandidateOptions = {}): Config {
+  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: ReadOptions = {}): Config {
     const s = this.session(sessionId);
-    if (source === 'running') return this.store.running().config ?? emptyConfig();
-    if (source === 'startup') return this.store.datastore('startup')?.config ?? emptyConfig();
+    if (source === 'running') return this.store.running(o).config ?? emptyConfig();
+    if (source === 'startup') return this.store.datastore('startup', o)?.config ?? emptyConfig();
     return this.candidate(s, o).config;
   }
 
-  private candidate(s: Session, o: CandidateOptions): { config: Config; base: number | null; edited: boolean } {
-    const ds = this.store.datastore(this.candidateName(s, o));
+  private candidate(s: Session, o: ReadOptions): { config: Config; base: number | null; edited: boolean } {
+    const ds = this.store.datastore(this.candidateName(s, o), o);
     if (ds) return { config: ds.config, base: ds.base, edited: true };
-    const r = this.store.running();
+    const r = this.store.running(o);
     return { config: r.config ?? emptyConfig(), base: r.id, edited: false };
   }
 
@@ -417,7 +422,7 @@ export class Northbound {
     const before = this.store.running().config;
     const changes = diffConfigs(before ?? emptyConfig(), config);
     const t1 = performance.now();
-    const change = await this.dataplane.prepare(config, { full: t.full, state: this.runtime });
+    const change = await this.dataplane.prepare(config, { full: t.full, check: t.full ? false : undefined, state: this.runtime });
     const t2 = performance.now();
     const apply = await this.dataplane.apply(change, { full: t.full });
     const t3 = performance.now();
@@ -428,7 +433,7 @@ export class Northbound {
       // The kernel has the new ruleset but the store could not record it: put the old one back.
       this.log(`commit: the store refused the commit after the kernel took it (${(e as Error).message}); restoring the previous ruleset`);
       try {
-        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true }), { full: true });
+        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true, check: false, state: this.runtime }), { full: true });
       } catch (e2) {
         this.log(`commit: restoring the previous ruleset failed too (${(e2 as Error).message}); a restart reloads it from the store`);
       }

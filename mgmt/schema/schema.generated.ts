@@ -919,6 +919,15 @@ export const VCN_SCHEMA: ModuleSchema = {
               "min": 1,
               "orderedByUser": true,
               "description": "Members in order of preference: a step naming the pool uses the first member that is in service; the others are its alternates."
+            },
+            {
+              "kind": "leaf",
+              "name": "load-sharing",
+              "type": {
+                "base": "boolean"
+              },
+              "default": "false",
+              "description": "When true, a step naming the pool spreads clients over every member that is in service and not failed: the member is chosen by a hash of the client address (source forward, destination reverse), so both directions of a flow meet the same member. A failed member's share moves to the others; the other members keep their clients."
             }
           ]
         }
