@@ -76,6 +76,13 @@ function stream(n: number, gapMs: number, tag: string): ChildProcess {
   return hn.net.start(hn.ns.cl, ['/usr/bin/python3', '-c', code]);
 }
 
+/** Opens TCP connections to W1:80 one after another for `seconds` (1 s connect timeout), reading the greeting; prints each success's time (ms). */
+function tcpLoop(seconds: number): ChildProcess {
+  const code =
+    `import socket,time\nend=time.monotonic()+${seconds}\nwhile time.monotonic()<end:\n  s=socket.socket(); s.settimeout(1)\n  try:\n    s.connect(("${hn.W.W1}",80)); d=s.recv(100)\n    if d: print("T %.3f"%(time.monotonic()*1000), flush=True)\n  except Exception: pass\n  finally: s.close()\n  time.sleep(0.01)\n`;
+  return hn.net.start(hn.ns.cl, ['/usr/bin/python3', '-c', code]);
+}
+
 const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.on('exit', r)));
 
 beforeAll(async () => {
@@ -130,6 +137,9 @@ describe('health checking and failover on the real kernel', () => {
     const commitsBefore = daemon!.store.history(1000).length;
     const viaFwb0 = await countUdp(hn.ns.fwb);
     const sender = stream(3000, 2, 'a'); // 2 ms apart: 6 s
+    const tcp = tcpLoop(8);
+    let tcpOut = '';
+    tcp.stdout!.on('data', (b: Buffer) => (tcpOut += b.toString()));
     await new Promise((r) => setTimeout(r, 1500));
     const killedAt = Date.now();
     await hn.net.exec(hn.ns.fwa, ['ip', 'link', 'set', hn.ifs.fa0, 'down']);
@@ -137,7 +147,11 @@ describe('health checking and failover on the real kernel', () => {
     const down = events.find((e) => e.kind === 'device-down' && e.subject === 'fwa')!;
     const fo = events.find((e) => e.kind === 'failover' && e.subject === 'fwa')!;
     await exited(sender);
+    await exited(tcp);
     await new Promise((r) => setTimeout(r, 300));
+    const connects = [...tcpOut.matchAll(/^T ([\d.]+)$/gm)].map((m) => Number(m[1]));
+    let tcpGap = 0;
+    for (let i = 1; i < connects.length; i++) tcpGap = Math.max(tcpGap, connects[i] - connects[i - 1]);
 
     // The gap: the longest pause between datagrams the server received (2 ms apart when nothing fails).
     const arrivals = [...srvOut.matchAll(/^R a-(\d+) ([\d.]+)$/gm)].map((m) => ({ seq: Number(m[1]), t: Number(m[2]) }));
@@ -146,7 +160,7 @@ describe('health checking and failover on the real kernel', () => {
     const lost = 3000 - arrivals.length;
     console.log(
       `[health] failover: detection ${down.time - killedAt} ms after the link went down, failover commit done ${fo.time - killedAt} ms after (commit ${fo.detail.commitMs} ms: ${JSON.stringify(fo.detail.timings)}); ` +
-        `stream gap ${gap.toFixed(1)} ms, ${lost} of 3000 datagrams lost`,
+        `UDP stream gap ${gap.toFixed(1)} ms, ${lost} of 3000 datagrams lost; TCP: ${connects.length} connections, longest time without one ${tcpGap.toFixed(0)} ms`,
     );
     expect(fo.detail.alternate).toBe('fwb');
     expect(fo.detail.service).toBe('web');
@@ -155,6 +169,9 @@ describe('health checking and failover on the real kernel', () => {
     // Bounded, not tight: on an idle machine the gap is about interval + retries x timeout + one commit;
     // the shared test machine (load 20-30 on 2 cores) stretched every nft run and the whole gap to tens of seconds.
     expect(gap).toBeLessThan(90_000);
+    // TCP connections (each a handshake through the firewall and the server) worked before and after the failover.
+    expect(connects.length).toBeGreaterThan(10);
+    expect(connects.at(-1)!).toBeGreaterThan(connects[0] + tcpGap);
     // ONE commit of kind failover by user health.
     const newCommits = daemon!.store.history(1000).slice(0, daemon!.store.history(1000).length - commitsBefore);
     expect(newCommits.map((c) => `${c.kind}/${c.user}`)).toEqual(['failover/health']);
