@@ -22,6 +22,7 @@ import type { CommitResult, Northbound } from '../northbound/northbound.js';
 import type { Actor, Store } from '../store/store.js';
 import { healthImpact } from './affected.js';
 import { flowTotals, suspects, type FlowTotals } from './passive.js';
+import { LinkWatch } from '../../appliance/health/link-watch.js';
 
 export type OperState = 'unknown' | 'up' | 'down';
 
@@ -63,6 +64,8 @@ export interface HealthOptions {
   watchMs?: number;
   /** Passive detection period (ms, default 1000; 0: off). */
   passiveMs?: number;
+  /** Watch the engine interfaces' carrier (`ip monitor link`) in this namespace; undefined: off. */
+  linkWatch?: { netns?: string };
 }
 
 const roundTimings = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)]));
@@ -84,6 +87,7 @@ export class HealthMonitor {
   private readonly unanswered = new Map<string, number>();
   private committing = false;
   private reading = false;
+  private links: LinkWatch | undefined;
   private commits: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -96,6 +100,10 @@ export class HealthMonitor {
 
   async start(): Promise<void> {
     await this.sync();
+    if (this.o.linkWatch) {
+      this.links = new LinkWatch({ netns: this.o.linkWatch.netns, log: this.log, onDown: (ifname) => this.linkDown(ifname) });
+      this.links.start();
+    }
     this.watch = setInterval(() => void this.sync().catch((e: Error) => this.log(`health: ${e.message}`)), this.o.watchMs ?? 500);
     this.watch.unref();
     const passiveMs = this.o.passiveMs ?? 1000;
@@ -109,6 +117,7 @@ export class HealthMonitor {
     this.stopped = true;
     clearInterval(this.watch);
     clearInterval(this.passive);
+    this.links?.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.commits.catch(() => undefined);
@@ -322,6 +331,13 @@ export class HealthMonitor {
     this.emit({ kind: 'failback', subject: name, detail: { user: actor.user, commit: r.commit.id, services: impact.moves.map((m) => m.service) }, time: Date.now() });
     for (const m of impact.moves) this.emit({ kind: 'failover', subject: m.from, detail: { alternate: m.to, service: m.service, step: m.step, commit: r.commit.id, failback: true }, time: Date.now() });
     return r;
+  }
+
+  /** A leg's interface lost its carrier: probe the devices on it now. */
+  private linkDown(ifname: string): void {
+    for (const d of this.config?.devices.device ?? []) {
+      if (d.leg.some((l) => l.interface === ifname)) void this.checkNow(d.name, `interface ${ifname} lost its carrier`);
+    }
   }
 
   private async passiveCheck(): Promise<void> {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { planProbe } from '../../appliance/health/probe-plan.js';
 import { parseTrace } from '../../appliance/datapath/nft-trace.js';
+import { parseLinkLine } from '../../appliance/health/link-watch.js';
 import { demoConfig, planLab } from '../../cli/lab/index.js';
 import { checkConfig } from '../../mgmt/schema/load-config.js';
 import { healthImpact, unavailableServices } from '../../mgmt/health/affected.js';
@@ -88,5 +89,14 @@ describe('trace parsing', () => {
       { iif: 'e0', out: ['fwd e1'], src: '10.0.0.2', dst: '10.0.100.1', at: 10 },
       { iif: 'e9', out: ['drop'], src: '10.0.0.9', dst: '10.0.100.1', at: 20 },
     ]);
+  });
+});
+
+describe('link watch', () => {
+  it('ip monitor link lines: no carrier or no lower layer is down, the rest up, continuation lines ignored', () => {
+    expect(parseLinkLine('3: lwa@lwb: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default')).toEqual({ ifname: 'lwa', down: true });
+    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default')).toEqual({ ifname: 'lwb', down: true });
+    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default')).toEqual({ ifname: 'lwb', down: false });
+    expect(parseLinkLine('    link/ether a6:53:2a:5b:22:65 brd ff:ff:ff:ff:ff:ff')).toBeUndefined();
   });
 });
