@@ -38,6 +38,7 @@ import { AccountingSampler } from './accounting/sampler.js';
 import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
 import { startHealth, type HealthDaemonOptions } from './health/start.js';
 import type { HealthMonitor } from './health/monitor.js';
+import { restoreFailed } from './health/persist.js';
 
 export interface DaemonOptions {
   db: string;
@@ -79,6 +80,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const northbound = new Northbound({ store, dataplane: new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log }), log });
   let started: StartReport;
   try {
+    // Devices failed over before a restart stay out of service until an operator fails them back.
+    if (opts.health) restoreFailed(store, northbound);
     started = await northbound.start({ boot: opts.boot });
   } catch (e) {
     datapath.close?.();

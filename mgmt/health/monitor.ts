@@ -21,6 +21,7 @@ import type { Config, Device } from '../../appliance/model/config.generated.js';
 import type { CommitResult, Northbound } from '../northbound/northbound.js';
 import type { Actor, Store } from '../store/store.js';
 import { healthImpact } from './affected.js';
+import { saveFailed } from './persist.js';
 import { flowTotals, suspects, type FlowTotals } from './passive.js';
 import { LinkWatch } from '../../appliance/health/link-watch.js';
 
@@ -294,6 +295,7 @@ export class HealthMonitor {
         this.committing = false;
       }
       const commitMs = Math.round(performance.now() - t0);
+      saveFailed(this.o.store, after.failed);
       const s = this.devices.get(name);
       if (s) s.failed = true;
       this.log(`health: device ${name} failed; commit ${r.commit.id} moved ${impact.moves.length} step(s) in ${commitMs} ms ${JSON.stringify(roundTimings(r.timings))} read ${Math.round(r.apply.readMs ?? 0)} ms`);
@@ -327,6 +329,7 @@ export class HealthMonitor {
     });
     this.commits = run.catch(() => undefined);
     const r = await run;
+    saveFailed(this.o.store, after.failed);
     if (s) s.failed = false;
     this.emit({ kind: 'failback', subject: name, detail: { user: actor.user, commit: r.commit.id, services: impact.moves.map((m) => m.service) }, time: Date.now() });
     for (const m of impact.moves) this.emit({ kind: 'failover', subject: m.from, detail: { alternate: m.to, service: m.service, step: m.step, commit: r.commit.id, failback: true }, time: Date.now() });

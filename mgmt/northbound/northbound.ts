@@ -372,6 +372,11 @@ export class Northbound {
     return this.runtime;
   }
 
+  /** Sets the health state without a commit: only before start(), which loads the data plane with it. */
+  restoreRuntimeState(state: RuntimeState): void {
+    this.runtime = state;
+  }
+
   /**
    * ONE commit of the running configuration compiled with another health state
    * (failed devices out of service): every service using a changed device moves

@@ -175,6 +175,8 @@ describe('health checking and failover on the real kernel', () => {
     // ONE commit of kind failover by user health.
     const newCommits = daemon!.store.history(1000).slice(0, daemon!.store.history(1000).length - commitsBefore);
     expect(newCommits.map((c) => `${c.kind}/${c.user}`)).toEqual(['failover/health']);
+    // Kept in the store: a restarted daemon loads with fwa still out of service.
+    expect(daemon!.store.setting('health.failed')).toBe('["fwa"]');
 
     // SNMP: vcnDeviceDown and vcnFailover at snmptrapd; the device table says down, 1 failure.
     const esc = VCN.replace(/\./g, '\\.');
@@ -214,6 +216,7 @@ describe('health checking and failover on the real kernel', () => {
     expect(r.error).toBeUndefined();
     expect(r.ok).toMatch(/<commit-id[^>]*>\d+<\/commit-id>/);
     expect(daemon!.store.history(1)[0].kind).toBe('failback');
+    expect(daemon!.store.setting('health.failed')).toBe('[]');
     await exited(stream(50, 5, 'c'));
     await new Promise((r2) => setTimeout(r2, 300));
     expect(await countUdp(hn.ns.fwa)).toBeGreaterThanOrEqual(fwa0 + 45);

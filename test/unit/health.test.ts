@@ -8,6 +8,10 @@ import { checkConfig } from '../../mgmt/schema/load-config.js';
 import { healthImpact, unavailableServices } from '../../mgmt/health/affected.js';
 import { suspects, type FlowTotals } from '../../mgmt/health/passive.js';
 import { cloneService, replaceDevice } from '../../mgmt/health/service-ops.js';
+import { loadFailed, restoreFailed, saveFailed } from '../../mgmt/health/persist.js';
+import { Store } from '../../mgmt/store/store.js';
+import type { Northbound } from '../../mgmt/northbound/northbound.js';
+import type { RuntimeState } from '../../appliance/compile/compile.js';
 
 const plan = planLab({ runId: 'abcd' });
 const config = checkConfig(demoConfig(plan)).config;
@@ -98,5 +102,22 @@ describe('link watch', () => {
     expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default')).toEqual({ ifname: 'lwb', down: true });
     expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default')).toEqual({ ifname: 'lwb', down: false });
     expect(parseLinkLine('    link/ether a6:53:2a:5b:22:65 brd ff:ff:ff:ff:ff:ff')).toBeUndefined();
+  });
+});
+
+describe('failed devices across restarts', () => {
+  it('are saved in the store and restored as the runtime state before the first load', () => {
+    const store = Store.open(':memory:');
+    try {
+      saveFailed(store, new Set(['fwb', 'fwa']));
+      expect([...loadFailed(store)]).toEqual(['fwa', 'fwb']);
+      let restored: RuntimeState | undefined;
+      restoreFailed(store, { restoreRuntimeState: (s: RuntimeState) => (restored = s) } as unknown as Northbound);
+      expect([...restored!.failed!]).toEqual(['fwa', 'fwb']);
+      saveFailed(store, new Set());
+      expect(loadFailed(store).size).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 });
