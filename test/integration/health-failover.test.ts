@@ -201,6 +201,10 @@ describe('health checking and failover on the real kernel', () => {
     const [status] = await rpcs([`<health-status xmlns="${HEALTH_NS}"/>`]);
     expect(status.ok).toMatch(/<name>fwa<\/name><check>heartbeat<\/check><oper>down<\/oper><out-of-service>true<\/out-of-service>/);
     expect(status.ok).toMatch(/<name>fwb<\/name><check>heartbeat<\/check><oper>up<\/oper>.*<avg-response-us>\d+<\/avg-response-us>/s);
+    // The same oper data in <get>.
+    const [get] = await rpcs(['<get xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>']);
+    expect(get.ok).toContain('<health xmlns="urn:vcn:appliance:health">');
+    expect(get.ok).toMatch(/<name>fwa<\/name><check>heartbeat<\/check><oper>down<\/oper><out-of-service>true<\/out-of-service>/);
   }, 240_000);
 
   it('a recovered firewall stays out of service until the failback RPC, then takes the traffic again', async () => {
