@@ -6,13 +6,14 @@
  * source prefixes; failed-login blocking; rollback brings back the earlier
  * users. The daemon runs over the dry datapath.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { scaleConfig } from '../../bench/scale-config.js';
+import { YANG_FILE } from '../../mgmt/schema/generate.js';
 import { ADMIN_PASSWORD, runNc, startNcDaemon, type NcDaemon } from './helpers/netconf-daemon.js';
 
 const hasNcclient = spawnSync('/usr/bin/python3', ['-c', 'import ncclient'], { encoding: 'utf8' }).status === 0;
@@ -110,6 +111,16 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
     expect(noUser.error).toBe('AuthenticationError');
     expect(wrongPw.error).toBe('AuthenticationError');
     expect(again.passwords[2]).toBe(edit.passwords[2]);
+    // yanglint accepts both views of the system container: the admin's (hashes) and the operator's (none)
+    for (const [who, xml] of [
+      ['admin', key.data],
+      ['oper', oper.data],
+    ]) {
+      const file = join(d.dir, `get-config-${who}.xml`);
+      writeFileSync(file, String(xml).replace(/^<\?xml[^>]*\?>/, '').replace(/^<data[^>]*>/, '').replace(/<\/data>$/, ''));
+      expect(String(xml)).toContain('<login><user><name>admin</name>');
+      execFileSync('yanglint', ['-t', 'config', YANG_FILE, file]);
+    }
     expect(events('login-failed').map((e) => JSON.parse(e.detail!).user)).toEqual(expect.arrayContaining(['alice', 'boot', 'nobody', 'oper']));
   });
 
