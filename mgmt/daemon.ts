@@ -9,7 +9,8 @@
  *
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
- *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf); without
+ *           --netconf-port the SSH port (and whether SSH is on) follows system/management/netconf
  * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF

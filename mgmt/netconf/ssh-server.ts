@@ -8,7 +8,6 @@
  */
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
-import { LoginLimiter } from './login-limit.js';
 import type { NetconfServer } from './server.js';
 import { hostKey, type User } from './users.js';
 
@@ -27,7 +26,7 @@ export interface SshListener {
 export function listenSsh(server: NetconfServer, o: SshListenOptions = {}): Promise<SshListener> {
   const access = server.access;
   if (o.allow) access.setFallbackAllow(o.allow);
-  const limiter = new LoginLimiter(() => access.limits());
+  const limiter = access.limiter;
   /** Sources whose refusal while blocked was already logged (one line per block, not per attempt). */
   const quietUntil = new Map<string, number>();
   const ssh = new ssh2.Server({ hostKeys: [hostKey(server.store)] }, (client, info) => {
