@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,19 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
     expect(after.ok).toBe(true);
   });
 
+  it('at most 64 SSH connections are open at once; the rest are turned away, and logins work again once they close', async () => {
+    const port = d.daemon.netconf!.ssh!.port;
+    const idle = await Promise.all(Array.from({ length: 64 }, () => idleConnection(port)));
+    expect(idle.every((c) => !c.closed())).toBe(true);
+    const extra = await idleConnection(port);
+    for (let i = 0; i < 100 && !extra.closed(); i++) await sleep(50);
+    expect(extra.closed()).toBe(true);
+    for (const c of [...idle, extra]) c.sock.destroy();
+    await sleep(500);
+    const [after] = await steps([{ user: 'admin', password: ADMIN_PASSWORD }]);
+    expect(after.ok).toBe(true);
+  });
+
   it('the SSH listener follows system/management/netconf: enabled closes and opens it, port moves it', async () => {
     const follower = d.daemon.netconf!.ssh!;
     await commitEdit((c) => {
@@ -216,6 +229,18 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP connection to the SSH port that says nothing: resolves once the server's banner came. */
+function idleConnection(port: number): Promise<{ sock: Socket; closed: () => boolean }> {
+  return new Promise((resolve) => {
+    let closed = false;
+    const sock = connect(port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.on('close', () => (closed = true));
+    sock.once('data', () => resolve({ sock, closed: () => closed }));
+    sock.once('close', () => resolve({ sock, closed: () => true }));
+  });
+}
 
 /** A TCP port nothing listens on right now (the kernel picks it). */
 function freePort(): Promise<number> {

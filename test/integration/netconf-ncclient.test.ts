@@ -139,7 +139,7 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.tmp2_after_session_end).toBe(false);
     const kinds = d.daemon.northbound.history(20).map((c) => c.kind);
     expect(kinds).toContain('revert');
-  }, 60_000);
+  }, 180_000);
 
   it('error paths give rpc-errors with tag, type, path, message and app-tag; the session survives', async () => {
     const r: R = await runNc('errors', common);
