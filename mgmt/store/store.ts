@@ -11,8 +11,11 @@ import type { Config } from '../../appliance/model/config.generated.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { decodeSnapshot, encodeSnapshot, manifestChunks } from './snapshot-codec.js';
 
+
+const SNAPSHOT_CACHE_ENTRIES = 4;
+const SNAPSHOT_CACHE_SERVICES = 40_000;
 export type Client = 'netconf' | 'tui' | 'cli' | 'system';
-export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup';
+export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup' | 'failover' | 'failback';
 
 export interface CommitInfo {
   id: number;
@@ -170,11 +173,23 @@ export class Store {
     return readonly ? config : structuredClone(config);
   }
 
-  /** Keeps the few most recent snapshots decoded (running, a candidate, a rollback target). */
+  /**
+   * Keeps the few most recent snapshots decoded (running, a candidate, a
+   * rollback target), within a budget of services: at 100k services one
+   * decoded configuration weighs ~60 MB, and an appliance has little RAM. The
+   * newest always stays.
+   */
   private remember(id: number, config: Config): void {
     this.cache.delete(id);
     this.cache.set(id, config);
-    while (this.cache.size > 4) this.cache.delete(this.cache.keys().next().value as number);
+    const weight = (c: Config) => c.services?.service?.length ?? 0;
+    let total = 0;
+    for (const c of this.cache.values()) total += weight(c);
+    while (this.cache.size > 1 && (this.cache.size > SNAPSHOT_CACHE_ENTRIES || total > SNAPSHOT_CACHE_SERVICES)) {
+      const oldest = this.cache.keys().next().value as number;
+      total -= weight(this.cache.get(oldest)!);
+      this.cache.delete(oldest);
+    }
   }
 
   /** Drops snapshots nothing refers to any more, and chunks no snapshot uses. */
@@ -259,6 +274,12 @@ export class Store {
       if (n) this.auditRow(actor, 'discard', name, null);
       this.collect();
     })();
+  }
+
+  /** Candidates based on commit `from` are based on `to` (same configuration: a failover commit). */
+  carryBase(from: number | null, to: number): void {
+    if (from === null) return;
+    this.db.prepare("UPDATE datastore SET base_commit = ? WHERE base_commit = ? AND name LIKE 'candidate%'").run(to, from);
   }
 
   datastoreNames(): string[] {
