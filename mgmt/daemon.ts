@@ -9,7 +9,8 @@
  *
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
- *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf); without
+ *           --netconf-port the SSH port (and whether SSH is on) follows system/management/netconf
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
