@@ -67,3 +67,19 @@ describe('usage report', () => {
     expect(() => usageReport(db, 5, 1)).toThrow(VcnError);
   });
 });
+
+describe('SNMPv3 keys localized to the engine ID', () => {
+  it('matches RFC 3414 A.3.2 (SHA-1 vector), and the transform replaces pass phrases once', async () => {
+    const { localizeKey, usmKeyTransform } = await import('../../mgmt/snmp/usm-keys.js');
+    expect(localizeKey('maplesyrup', '000000000000000000000002', 'sha1').toString('hex')).toBe('6695febc9288e36282235fc7151f128497b38f3f');
+    const tree = { system: { snmp: { 'v3-user': [{ name: 'nms', 'auth-password': 'authpass1', 'priv-password': 'privpass1' }] } } };
+    const t = usmKeyTransform('80007ed90501');
+    t(tree);
+    const u = tree.system.snmp['v3-user'][0];
+    expect(u['auth-password']).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(u['priv-password']).toMatch(/^0x[0-9a-f]{32}$/);
+    const again = structuredClone(tree);
+    t(again);
+    expect(again).toEqual(tree);
+  });
+});
