@@ -1,19 +1,40 @@
 #!/usr/bin/env node
 /**
  * The `vcn` command. Subcommands grow with the product; each lives in its own
- * module and returns an exit code scripts can rely on: 0 ok, 1 rejected input,
- * 2 usage error.
+ * module and returns an exit code scripts can rely on: 0 ok, 1 rejected input
+ * (the daemon's error code is printed), 2 usage error, 3 cannot reach the
+ * daemon, 4 not available in this daemon. Commands that talk to the daemon are
+ * NETCONF clients of its unix socket (--socket PATH, $VCN_SOCKET, or
+ * /run/vcn/netconf.sock).
  */
 import { parseArgs } from 'node:util';
 import { compileCommand, type CommandIo } from './compile-command.js';
+import { CLIENT_COMMANDS, clientCommand } from './commands/dispatch.js';
 
 const USAGE = `usage: vcn <command> [options]
 
 commands:
   compile --config FILE [--json]   print the sequence table of a configuration file
   start                            bring up the lab and the engine (demo)
+
+  show config [running|candidate|startup]     the configuration (Junos-style text)
+  show services|devices|counters|commits|events
+  set PATH VALUE | delete PATH     edit the candidate (e.g. set system hostname edge1)
+  load merge|replace FILE          merge a YANG JSON/XML file into the candidate, or replace it
+  commit [confirmed N] [-m TEXT]   commit the candidate (confirmed: reverts after N s)
+  confirm | cancel-commit          keep / revert the pending confirmed commit
+  discard                          throw the candidate away
+  rollback N [-m TEXT]             make commit N's configuration running again
+  compare A B                      differences between commits/running/candidate/startup
+  validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
+
+options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
+rollback, compare), -m TEXT (commit comment)
+exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot connect,
+4 not available in this daemon
 `;
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -33,12 +54,17 @@ async function main(argv: string[]): Promise<number> {
       const { startCommand } = await import('./start-command.js');
       return startCommand(rest, io);
     }
+    case 'tui': {
+      const { tuiCommand } = await import('./tui/main.js');
+      return tuiCommand(rest, io);
+    }
     case undefined:
     case 'help':
     case '--help':
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     default:
+      if (CLIENT_COMMANDS.includes(command)) return clientCommand(command, rest, io);
       io.err(`vcn: unknown command '${command}'\n${USAGE}`);
       return 2;
   }

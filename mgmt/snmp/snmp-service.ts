@@ -36,6 +36,8 @@ export interface SnmpContext {
   billing: Billing;
   dataplaneLoaded: () => boolean;
   log: (line: string) => void;
+  /** Live device health (mgmt/health) when it runs; otherwise health is read from the event log. */
+  health?: () => Map<string, DeviceHealth>;
 }
 
 /** Engine ID: 0x80 | enterprise 32473 (placeholder, as the MIB), format 5 (octets), 8 random octets kept in the store. */
@@ -199,8 +201,15 @@ export class SnmpService {
     return tree;
   }
 
+  /** Reads device health from live state (mgmt/health) instead of the event log. */
+  useHealth(source: () => Map<string, DeviceHealth>): void {
+    this.ctx.health = source;
+    this.cache = undefined;
+  }
+
   /** Device health from the event log (written by health checking). */
   private health(): Map<string, DeviceHealth> {
+    if (this.ctx.health) return this.ctx.health();
     const out = new Map<string, DeviceHealth>();
     const rows = this.ctx.store.db
       .prepare("SELECT kind, subject, time, detail FROM event WHERE kind IN ('device-down','device-up') AND subject IS NOT NULL ORDER BY id")
