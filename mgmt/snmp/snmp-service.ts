@@ -41,7 +41,7 @@ export interface SnmpContext {
 }
 
 /** Engine ID: 0x80 | enterprise 32473 (placeholder, as the MIB), format 5 (octets), 8 random octets kept in the store. */
-function engineId(store: Store): string {
+export function snmpEngineId(store: Store): string {
   let id = store.setting('snmp.engine-id');
   if (!id) {
     id = `80007ed905${randomBytes(8).toString('hex')}`;
@@ -79,7 +79,7 @@ export class SnmpService {
     private readonly o: SnmpOptions,
   ) {
     this.snmpd = new SnmpdProcess({ dir: o.dir, netns: o.netns, log: ctx.log });
-    this.engineId = engineId(ctx.store);
+    this.engineId = snmpEngineId(ctx.store);
     this.lastCommit = ctx.store.runningId() ?? 0;
     this.lastEvent = (ctx.store.db.prepare('SELECT max(id) FROM event').pluck().get() as number | null) ?? 0;
   }

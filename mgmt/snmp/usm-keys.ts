@@ -10,6 +10,7 @@
  * A value that already is 0x<hex> of the right length is kept as it is.
  */
 import { createHash } from 'node:crypto';
+import { addSecretTransform } from '../northbound/secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,6 +30,22 @@ export function localizeKey(passphrase: string, engineIdHex: string, alg: 'sha1'
 }
 
 const isKey = (v: unknown, bytes: number) => typeof v === 'string' && new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`).test(v);
+
+let engineId: string | undefined;
+
+/**
+ * From now on v3 pass phrases written to any candidate or commit are localized
+ * to this engine ID (the daemon's; one daemon per process: the secret
+ * transforms of mgmt/northbound/secrets.ts are process-wide).
+ */
+export function localizeUsmKeysTo(engineIdHex: string): void {
+  engineId = engineIdHex;
+  addSecretTransform(currentEngineTransform);
+}
+
+function currentEngineTransform(tree: Obj): void {
+  if (engineId) usmKeyTransform(engineId)(tree);
+}
 
 /** A secret transform (mgmt/northbound/secrets.ts) that localizes v3 pass phrases to `engineIdHex`. */
 export function usmKeyTransform(engineIdHex: string): (tree: Obj) => void {

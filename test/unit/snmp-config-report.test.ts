@@ -38,6 +38,8 @@ describe('snmpd.conf from system/snmp', () => {
     expect(snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toContain('agentaddress udp:198.51.100.7:161\n');
     c.system.snmp['v3-user'] = [{ name: 'x', 'auth-protocol': 'sha-256', 'auth-password': 'has"quote', 'priv-protocol': 'aes-128', 'priv-password': 'privpass1' }];
     expect(() => snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toThrow(VcnError);
+    c.system.snmp['v3-user'] = [{ name: 'x', 'auth-protocol': 'sha-256', 'auth-password': `0x${'ab'.repeat(32)}`, 'priv-protocol': 'aes-128', 'priv-password': `0x${'cd'.repeat(16)}` }];
+    expect(snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toContain(`createUser x SHA-256 -l 0x${'ab'.repeat(32)} AES -l 0x${'cd'.repeat(16)}`);
   });
 });
 
