@@ -36,7 +36,8 @@ import { Northbound, type StartReport } from './northbound/northbound.js';
 import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
 import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
-import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
+import { SnmpService, snmpEngineId, type SnmpOptions } from './snmp/snmp-service.js';
+import { localizeUsmKeysTo } from './snmp/usm-keys.js';
 import { startHealth, type HealthDaemonOptions } from './health/start.js';
 import type { HealthMonitor } from './health/monitor.js';
 
@@ -75,6 +76,8 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`vcnd: ${line}\n`));
   const store = Store.open(opts.db, { historyLimit: opts.historyLimit });
+  // SNMPv3 pass phrases are stored only as keys localized to this appliance's engine ID (mgmt/snmp/usm-keys.ts).
+  localizeUsmKeysTo(snmpEngineId(store));
   const datapath = opts.datapath ?? new NftDriver({ netns: opts.netns, table: opts.table ?? 'vcn' });
   const facts: FactsSource = opts.facts ?? (async () => ({ interfaceMacs: await readInterfaceMacs(opts.netns) }));
   const northbound = new Northbound({ store, dataplane: new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log }), log });
