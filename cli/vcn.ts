@@ -9,7 +9,6 @@
  */
 import { parseArgs } from 'node:util';
 import { compileCommand, type CommandIo } from './compile-command.js';
-import { CLIENT_COMMANDS, clientCommand } from './commands/dispatch.js';
 
 const USAGE = `usage: vcn <command> [options]
 
@@ -35,6 +34,9 @@ exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot conne
 4 not available in this daemon
 `;
 
+/** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
+
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 async function main(argv: string[]): Promise<number> {
@@ -58,7 +60,11 @@ async function main(argv: string[]): Promise<number> {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      if (CLIENT_COMMANDS.includes(command)) return clientCommand(command, rest, io);
+      if (CLIENT_COMMANDS.includes(command)) {
+        // Loaded on demand: `vcn compile` and usage errors stay as quick to start as before.
+        const { clientCommand } = await import('./commands/dispatch.js');
+        return clientCommand(command, rest, io);
+      }
       io.err(`vcn: unknown command '${command}'\n${USAGE}`);
       return 2;
   }

@@ -6,8 +6,6 @@ import { EXIT, reportError, socketPath, UsageError, withClient } from './common.
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
 
-export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
-
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
   try {
