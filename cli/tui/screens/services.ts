@@ -84,7 +84,7 @@ export function servicesScreen(app: App): Screen {
     const s = config.services.service.find((x) => x.name === name);
     if (!s) return showList();
     text(app, 0, 21, serviceDetail(config, s).slice(0, 21).join('\n'));
-    app.setHelp('Esc:back e:change a step a:add ACL rule x:del rule t:ACL default');
+    app.setHelp('Esc:back e:step a:add rule x:del rule t:ACL default');
     app.screen.render();
   };
 
