@@ -77,6 +77,18 @@ export const OPERATION_ERROR_CODES = {
   NETCONF_DATA_MISSING: 'delete of a node that does not exist',
   NETCONF_NO_SUCH_SESSION: 'the NETCONF session does not exist',
   NETCONF_AUTH_FAILED: 'the user name or password is wrong',
+  // SNMP (mgmt/snmp) and accounting (mgmt/accounting).
+  SNMP_SECRET: 'an SNMP pass phrase has a character snmpd.conf cannot carry',
+  SNMP_TRAP: 'a trap destination lacks its community or user',
+  SNMPD_START: 'snmpd did not start',
+  ACCOUNTING_RANGE: 'the accounting time range is not valid',
+  // Health checking and service operations (mgmt/health).
+  NO_SUCH_DEVICE: 'the device does not exist',
+  NO_SUCH_SERVICE: 'the service does not exist',
+  HEALTH_OFF: 'health checking does not run in this daemon',
+  HEALTH_NOT_FAILED: 'the device is not failed over',
+  HEALTH_DEVICE_DOWN: 'the device still fails its health check',
+  TRACE_FAILED: 'the trace could not be run',
 } as const;
 
 export const ERROR_CODES = { ...CONFIG_ERROR_CODES, ...OPERATION_ERROR_CODES };

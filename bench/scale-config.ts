@@ -33,7 +33,7 @@ export function scaleConfig(services: number, options: { servers?: number; uplin
         })),
       ],
     },
-    pools: { pool: [{ name: 'firewalls', function: 'firewall', member: ['fw-a'] }] },
+    pools: { pool: [{ name: 'firewalls', function: 'firewall', member: ['fw-a'], 'load-sharing': false }] },
     packages: { package: [] },
     services: { service: [] },
   };

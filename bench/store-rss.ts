@@ -2,7 +2,9 @@
  * Daemon resident memory with 100, 10k and 100k services, against the real
  * kernel (root: a scratch namespace with veths e0..e3). For each size a fresh
  * daemon (child process, its PID recorded) commits the configuration over its
- * --stdio channel; VmRSS and VmHWM are read from /proc after the commit.
+ * --stdio channel, started by bin/vcnd as the appliance starts it; VmRSS and
+ * VmHWM are read from /proc after the commit, and again once V8 has returned
+ * the commit's garbage (the steady state an appliance lives in).
  *
  *   node --import tsx bench/store-rss.ts [100,10000,100000]
  */
@@ -27,7 +29,7 @@ for (const n of sizes) {
       execFileSync('ip', ['-n', ns, 'link', 'add', `e${i}`, 'type', 'veth', 'peer', 'name', `p${i}`]);
       execFileSync('ip', ['-n', ns, 'link', 'set', `e${i}`, 'up']);
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'mgmt/daemon.ts'), '--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: `--expose-gc ${process.env.VCND_NODE_OPTIONS ?? ''}` } });
     pid = child.pid!;
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const next = async () => JSON.parse(String((await lines.next()).value)) as { result?: unknown; error?: { message: string } };
@@ -40,9 +42,14 @@ for (const n of sizes) {
     const r = (await next()) as { result?: { timings: { total: number }; apply: { mode: string; applyMs: number } }; error?: { message: string } };
     if (r.error) throw new Error(r.error.message);
     const took = performance.now() - t0;
-    global.gc?.();
+    const afterCommit = status(pid, 'VmRSS');
+    child.stdin.write(`${JSON.stringify({ id: 3, method: 'memory' })}\n`);
+    const mem = (await next()).result as { rss: number; heapUsed: number; heapTotal: number; external: number };
+    // The steady state: V8's memory reducer returns freed heap pages a few seconds after the last big allocation.
+    await new Promise((res) => setTimeout(res, 15_000));
+    const settled = status(pid, 'VmRSS');
     console.log(
-      `${String(n).padStart(6)} services: RSS ${status(pid, 'VmRSS').toFixed(0)} MB after commit (peak ${status(pid, 'VmHWM').toFixed(0)} MB, idle ${idle.toFixed(0)} MB); commit ${Math.round(took)} ms incl. transfer, nft apply ${Math.round(r.result!.apply.applyMs)} ms (${r.result!.apply.mode})`,
+      `${String(n).padStart(6)} services: RSS ${afterCommit.toFixed(0)} MB after commit (peak ${status(pid, 'VmHWM').toFixed(0)} MB, idle ${idle.toFixed(0)} MB); commit ${Math.round(took)} ms incl. transfer, nft apply ${Math.round(r.result!.apply.applyMs)} ms (${r.result!.apply.mode}); after a full GC: RSS ${mem.rss} MB, JS heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB; steady RSS 15 s later ${settled.toFixed(0)} MB (target ≤ 512 MB at 100k)`,
     );
     child.kill('SIGTERM');
     await new Promise((res) => child.on('exit', res));

@@ -27,6 +27,8 @@ commands:
   compare A B                      differences between commits/running/candidate/startup
   validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
   tui                              the full-screen console interface
+  accounting --db FILE [--from T] [--to T] [--format csv|json]
+                                   usage per service·port and per client for a time range
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
 rollback, compare), -m TEXT (commit comment)
@@ -45,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
     case 'compile': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } } });
       return compileCommand(values, io);
+    }
+    case 'accounting': {
+      const { accountingCommand } = await import('./accounting-command.js');
+      return accountingCommand(rest, io);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');

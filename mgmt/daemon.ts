@@ -10,10 +10,19 @@
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
  *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
+ *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
+ * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+ * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
+ * --admin-password-file PATH
+ *           while the store has no users, create `admin` with the password in PATH
+ *           (the image's first-boot seed; there is no default password)
+ * --health  health checks, passive detection and automatic failover (mgmt/health)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { VcnError } from '../appliance/errors.js';
@@ -24,6 +33,11 @@ import { Store, type Client } from './store/store.js';
 import { EngineDataplane } from './northbound/dataplane.js';
 import { Northbound, type StartReport } from './northbound/northbound.js';
 import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
+import { Billing } from './accounting/billing.js';
+import { AccountingSampler } from './accounting/sampler.js';
+import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
+import { startHealth, type HealthDaemonOptions } from './health/start.js';
+import type { HealthMonitor } from './health/monitor.js';
 
 export interface DaemonOptions {
   db: string;
@@ -37,6 +51,12 @@ export interface DaemonOptions {
   log?: (line: string) => void;
   /** The NETCONF server (SSH and/or unix socket); none when absent. */
   netconf?: NetconfOptions;
+  /** SNMP (snmpd + subagent) while system/snmp is enabled; none when absent. */
+  snmp?: SnmpOptions;
+  /** Accounting sample interval (ms, default 60000; 0: no sampler). */
+  sampleEveryMs?: number;
+  /** Health checking and failover (mgmt/health); off when absent. */
+  health?: HealthDaemonOptions;
 }
 
 export interface Daemon {
@@ -44,6 +64,10 @@ export interface Daemon {
   northbound: Northbound;
   started: StartReport;
   netconf?: NetconfService;
+  billing: Billing;
+  sampler?: AccountingSampler;
+  snmp?: SnmpService;
+  health?: HealthMonitor;
   stop(): Promise<void>;
 }
 
@@ -74,16 +98,38 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       throw e;
     }
   }
+  // ---- billing counters, accounting samples, SNMP (mgmt/accounting, mgmt/snmp) ----
+  const billing = new Billing(store.db, datapath);
+  const sampleEvery = opts.sampleEveryMs ?? 60_000;
+  const sampler = sampleEvery > 0 ? new AccountingSampler(store, billing, { everyMs: sampleEvery, log }) : undefined;
+  sampler?.start();
+  let snmp: SnmpService | undefined;
+  if (opts.snmp) {
+    snmp = new SnmpService({ store, datapath, billing, dataplaneLoaded: () => !started.error && datapath.running() !== undefined, log }, opts.snmp);
+    try {
+      await snmp.start();
+    } catch (e) {
+      // The appliance keeps running without SNMP; the next commit tries again.
+      log(`snmp: cannot start: ${(e as Error).message}`);
+    }
+  }
+  // ---- health checking and failover (mgmt/health) ----
+  const health = opts.health ? await startHealth({ store, northbound, datapath, facts, netns: opts.netns, netconf: netconf?.server, snmp, log }, opts.health) : undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await health?.stop();
+      await snmp?.stop();
+      await sampler?.stop();
+      // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
+      await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, health, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -121,7 +167,8 @@ function serveStdio(d: Daemon, user: string, client: Client): void {
     const { id, method = '', params = [] } = req;
     const target = nb as unknown as Record<string, (...a: unknown[]) => unknown>;
     let call: () => unknown;
-    if (SESSION_METHODS.has(method)) call = () => target[method].call(nb, session.id, ...params);
+    if (method === 'memory') call = () => processMemory();
+    else if (SESSION_METHODS.has(method)) call = () => target[method].call(nb, session.id, ...params);
     else if (PLAIN_METHODS.has(method)) call = () => target[method].call(nb, ...params);
     else {
       send({ id, error: { code: 'UNKNOWN_METHOD', message: `no method ${method}` } });
@@ -136,6 +183,14 @@ function serveStdio(d: Daemon, user: string, client: Client): void {
       );
   });
   rl.on('close', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/** Memory use in MB, after a full collection when the runtime allows one (--expose-gc): what the benchmarks report. */
+function processMemory(): Record<string, number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const mb = (n: number) => Math.round(n / 1048576);
+  const m = process.memoryUsage();
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external + m.arrayBuffers) };
 }
 
 function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: string } {
@@ -157,6 +212,11 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-port') o.netconf = { ...o.netconf, ssh: { port: Number(value()), host: (o.netconf?.ssh || undefined)?.host } };
     else if (a === '--netconf-host') o.netconf = { ...o.netconf, ssh: { port: (o.netconf?.ssh || undefined)?.port, host: value() } };
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
+    else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
+    else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
+    else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
+    else if (a === '--health') o.health = {};
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -168,7 +228,9 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH]\n`);
+    process.stderr.write(
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
+    );
     process.exit(2);
   }
   let d: Daemon;

@@ -6,7 +6,8 @@
  */
 import type { Device, Protocol } from '../model/config.generated.js';
 import { inLeg, outLeg } from '../model/config-index.js';
-import type { PortMatch, Receive, Row, Send } from './sequence-table.js';
+import type { ShareResolution } from './resolve-step.js';
+import type { PortMatch, Receive, Row, Send, Share } from './sequence-table.js';
 
 export interface ResolvedStep {
   seq: number;
@@ -14,6 +15,8 @@ export interface ResolvedStep {
   copies: Device[];
   translatePort?: number;
   outputPort?: number;
+  /** Load sharing: the step's usable members and bucket owners (device is then the first member). */
+  share?: ShareResolution;
 }
 
 /** The client side of a destination-keyed service: the uplink and its gateway. */
@@ -50,7 +53,8 @@ export interface SourceChain {
   steps: ResolvedStep[];
 }
 
-const label = (s: ResolvedStep) => `step ${s.seq} (${s.device.name})`;
+const label = (s: ResolvedStep, d: Device = s.device) => `step ${s.seq} (${d.name})`;
+const membersOf = (s: ResolvedStep): Device[] => s.share?.members ?? [s.device];
 
 /*
  * Rows and sends are built with every field present (undefined when absent) so
@@ -70,8 +74,20 @@ function receive(
   return { interface: from.interface, srcMac: from.srcMac, srcIp: addr.srcIp, dstIp: addr.dstIp, port, protocol, direction };
 }
 
-function row(service: string, servicePort: number | undefined, fromStep: number, origin: string, rcv: Receive, sends: Send[]): Row {
-  return { service, servicePort, fromStep, origin, receive: rcv, sends };
+interface Target {
+  sends: Send[];
+  share?: Share;
+}
+
+function row(service: string, servicePort: number | undefined, fromStep: number, origin: string, rcv: Receive, target: Target, member?: string): Row {
+  return { service, servicePort, fromStep, origin, receive: rcv, sends: target.sends, share: target.share, member };
+}
+
+/** Where a row sends toward a step: its device, or a share over its members when the step is load-shared. */
+function toward(step: ResolvedStep, by: Share['by'], build: (d: Device) => Send[]): Target {
+  if (!step.share) return { sends: build(step.device) };
+  const members = step.share.members.map((d) => ({ device: d.name, sends: build(d) }));
+  return { sends: members[0].sends, share: { by, seed: step.share.seed, buckets: step.share.buckets, members } };
 }
 
 function deliver(device: Device, leg: 'in' | 'out', ip?: string, port?: number, copy = false): Send {
@@ -90,30 +106,36 @@ const tapCopies = (step: ResolvedStep, ip?: string, port?: number): Send[] => st
 export function destinationRows(chain: DestinationChain): Row[] {
   const { steps, serviceIp: w, protocol } = chain;
   const n = steps.length;
-  const last = steps[n - 1];
   // p[j]: the port on segment j; a device may hand packets back on another port (Fig 7).
   const p: number[] = [chain.portEntry.port];
   for (let j = 1; j < n; j++) p.push(steps[j - 1].outputPort ?? p[j - 1]);
   const segment = (j: number): PortMatch =>
     chain.portEntry.range && p[j] === chain.portEntry.port ? { port: p[j], range: chain.portEntry.range } : { port: p[j] };
-  const lastMode = last.device['delivery-mode'];
-  const natIp = lastMode === 'nat' ? last.device.ip : undefined;
-  const towardServer = (k: number): Send => {
+  // The last step's address: the server's own for nat (per member when the servers share the load).
+  const lastIp = (d: Device) => (d['delivery-mode'] === 'nat' ? d.ip : undefined);
+  const towardServer = (k: number, d: Device): Send => {
     const isLast = k === n - 1;
     const step = steps[k];
-    return deliver(step.device, 'in', isLast && natIp ? natIp : w, isLast && step.translatePort !== undefined ? step.translatePort : p[k]);
+    return deliver(d, 'in', (isLast ? lastIp(d) : undefined) ?? w, isLast && step.translatePort !== undefined ? step.translatePort : p[k]);
   };
   const service = chain.service;
   const servicePort = chain.portEntry.port;
   const rows: Row[] = [];
 
   for (let k = 0; k < n; k++) {
-    const from = k === 0 ? { interface: chain.client.interface, srcMac: undefined } : fromDevice(steps[k - 1].device, 'out');
-    rows.push(
-      row(service, servicePort, k === 0 ? 0 : steps[k - 1].seq, k === 0 ? 'client' : label(steps[k - 1]),
-        receive(from, { dstIp: w }, segment(k), protocol, 'forward'),
-        [...tapCopies(steps[k], w, p[k]), towardServer(k)]),
-    );
+    const target = toward(steps[k], 'saddr', (d) => [...tapCopies(steps[k], w, p[k]), towardServer(k, d)]);
+    if (k === 0) {
+      rows.push(row(service, servicePort, 0, 'client', receive({ interface: chain.client.interface, srcMac: undefined }, { dstIp: w }, segment(0), protocol, 'forward'), target));
+      continue;
+    }
+    const prev = steps[k - 1];
+    for (const d of membersOf(prev)) {
+      rows.push(
+        row(service, servicePort, prev.seq, label(prev, d),
+          receive(fromDevice(d, 'out'), { dstIp: w }, segment(k), protocol, 'forward'),
+          target, prev.share ? d.name : undefined),
+      );
+    }
   }
   // What a tap injects (e.g. an IDS reset toward the server) continues to the step it watches.
   for (let k = 0; k < n; k++) {
@@ -121,24 +143,26 @@ export function destinationRows(chain: DestinationChain): Row[] {
       rows.push(
         row(service, servicePort, steps[k].seq, `tap ${tap.name} of ${label(steps[k])}`,
           receive(fromDevice(tap, 'in'), { dstIp: w }, segment(k), protocol, 'forward'),
-          [towardServer(k)]),
+          toward(steps[k], 'saddr', (d) => [towardServer(k, d)])),
       );
     }
   }
   for (let k = n - 1; k >= 0; k--) {
     const step = steps[k];
     const isLast = k === n - 1;
-    const srcIp = isLast && natIp ? natIp : w;
     const port = isLast && step.translatePort !== undefined ? { port: step.translatePort } : segment(k);
-    const onward =
+    const target: Target =
       k === 0
-        ? send({ interface: chain.client.interface, mode: 'router', mac: chain.client.gatewayMac, nextHop: chain.client.gatewayIp, ip: w, port: p[0] })
-        : deliver(steps[k - 1].device, 'out', w, p[k]);
-    rows.push(
-      row(service, servicePort, step.seq, label(step),
-        receive(fromDevice(step.device, 'in'), { srcIp }, port, protocol, 'reverse'),
-        [...tapCopies(step, w, p[k]), onward]),
-    );
+        ? { sends: [...tapCopies(step, w, p[k]), send({ interface: chain.client.interface, mode: 'router', mac: chain.client.gatewayMac, nextHop: chain.client.gatewayIp, ip: w, port: p[0] })] }
+        : toward(steps[k - 1], 'daddr', (e) => [...tapCopies(step, w, p[k]), deliver(e, 'out', w, p[k])]);
+    for (const d of membersOf(step)) {
+      const srcIp = (isLast ? lastIp(d) : undefined) ?? w;
+      rows.push(
+        row(service, servicePort, step.seq, label(step, d),
+          receive(fromDevice(d, 'in'), { srcIp }, port, protocol, 'reverse'),
+          target, step.share ? d.name : undefined),
+      );
+    }
   }
   return rows;
 }
@@ -150,21 +174,34 @@ export function sourceRows(chain: SourceChain): Row[] {
   const upstream = chain.upstream.device;
   const clientSide = chain.client.device;
   for (let k = 0; k <= n; k++) {
-    const from = k === 0 ? fromDevice(clientSide, 'in') : fromDevice(steps[k - 1].device, 'out');
-    rows.push(
-      row(chain.service, undefined, k === 0 ? 0 : steps[k - 1].seq, k === 0 ? `client side (${clientSide.name})` : label(steps[k - 1]),
-        receive(from, { srcIp: c }, undefined, protocol, 'forward'),
-        k < n ? [...tapCopies(steps[k]), deliver(steps[k].device, 'in')] : [deliver(upstream, 'in')]),
-    );
+    const target = k < n ? toward(steps[k], 'saddr', (d) => [...tapCopies(steps[k]), deliver(d, 'in')]) : { sends: [deliver(upstream, 'in')] };
+    if (k === 0) {
+      rows.push(row(chain.service, undefined, 0, `client side (${clientSide.name})`, receive(fromDevice(clientSide, 'in'), { srcIp: c }, undefined, protocol, 'forward'), target));
+      continue;
+    }
+    const prev = steps[k - 1];
+    for (const d of membersOf(prev)) {
+      rows.push(
+        row(chain.service, undefined, prev.seq, label(prev, d),
+          receive(fromDevice(d, 'out'), { srcIp: c }, undefined, protocol, 'forward'),
+          target, prev.share ? d.name : undefined),
+      );
+    }
   }
   for (let k = n; k >= 0; k--) {
-    const from = k === n ? fromDevice(upstream, 'in') : fromDevice(steps[k].device, 'in');
-    const onward = k === 0 ? deliver(clientSide, 'in') : deliver(steps[k - 1].device, 'out');
-    rows.push(
-      row(chain.service, undefined, k === n ? -1 : steps[k].seq, k === n ? `upstream (${upstream.name})` : label(steps[k]),
-        receive(from, { dstIp: c }, undefined, protocol, 'reverse'),
-        [...(k < n ? tapCopies(steps[k]) : []), onward]),
-    );
+    const taps = k < n ? tapCopies(steps[k]) : [];
+    const target: Target = k === 0 ? { sends: [...taps, deliver(clientSide, 'in')] } : toward(steps[k - 1], 'daddr', (e) => [...taps, deliver(e, 'out')]);
+    if (k === n) {
+      rows.push(row(chain.service, undefined, -1, `upstream (${upstream.name})`, receive(fromDevice(upstream, 'in'), { dstIp: c }, undefined, protocol, 'reverse'), target));
+      continue;
+    }
+    for (const d of membersOf(steps[k])) {
+      rows.push(
+        row(chain.service, undefined, steps[k].seq, label(steps[k], d),
+          receive(fromDevice(d, 'in'), { dstIp: c }, undefined, protocol, 'reverse'),
+          target, steps[k].share ? d.name : undefined),
+      );
+    }
   }
   return rows;
 }

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Config, Service } from '../model/config.generated.js';
 import { chainsOf, indexConfig, type ConfigIndex } from '../model/config-index.js';
 import { destinationRows, sourceRows, type ResolvedStep, type UplinkEnd } from './chain-rows.js';
-import { resolveCopies, resolveStep, type RuntimeState } from './resolve-step.js';
+import { resolveCopies, resolveShare, resolveStep, type RuntimeState } from './resolve-step.js';
 import type { PortMatch, Row, SequenceTable, ServicePolicy } from './sequence-table.js';
 
 export type { RuntimeState } from './resolve-step.js';
@@ -24,7 +24,15 @@ function resolveChain(index: ConfigIndex, steps: Service['port'][number]['step']
   for (const step of steps) {
     const r = resolveStep(index, step, state);
     if ('unavailable' in r) return `step ${step.seq}: ${r.unavailable}`;
-    out.push({ seq: step.seq, device: r.device, copies: resolveCopies(index, step, state), translatePort: step['translate-port'], outputPort: step['output-port'] });
+    const share = resolveShare(index, step, state);
+    out.push({
+      seq: step.seq,
+      device: share ? share.members[0] : r.device,
+      copies: resolveCopies(index, step, state),
+      translatePort: step['translate-port'],
+      outputPort: step['output-port'],
+      share,
+    });
   }
   return out;
 }
@@ -50,7 +58,7 @@ export function compileService(index: ConfigIndex, service: Service, state: Runt
     const steps = resolveChain(index, chainsOf(service)[0].steps, state);
     if (typeof steps === 'string') reasons.push(steps);
     else {
-      steps.forEach((s) => (resolved[String(s.seq)] = s.device.name));
+      steps.forEach((s) => (resolved[String(s.seq)] = s.share ? s.share.members.map((d) => d.name).join(',') : s.device.name));
       rows.push(
         ...sourceRows({
           keyedBy: 'source',
@@ -75,7 +83,7 @@ export function compileService(index: ConfigIndex, service: Service, state: Runt
         reasons.push(`port ${entry.port} ${steps}`);
         continue;
       }
-      steps.forEach((s) => (resolved[`${entry.port}/${s.seq}`] = s.device.name));
+      steps.forEach((s) => (resolved[`${entry.port}/${s.seq}`] = s.share ? s.share.members.map((d) => d.name).join(',') : s.device.name));
       rows.push(
         ...destinationRows({
           keyedBy: 'destination',

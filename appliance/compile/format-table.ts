@@ -32,10 +32,18 @@ export function formatTable(table: SequenceTable, symbols: Symbols = new Map()):
       r.direction === 'forward' ? 'fwd' : 'rev',
       '->',
     ];
-    return row.sends.map((s, i) => [
+    // A load-shared row lists every member's sends, each with the hash buckets that pick it.
+    const sends = row.share
+      ? row.share.members.flatMap((m) => {
+          const own = row.share!.buckets.flatMap((d, b) => (d === m.device ? [b] : []));
+          const tag = ` [hash ${row.share!.by} ${own.join(',')}/${row.share!.buckets.length}]`;
+          return m.sends.map((s) => ({ s, tag: s.copy ? '' : tag }));
+        })
+      : row.sends.map((s) => ({ s, tag: '' }));
+    return sends.map(({ s, tag }, i) => [
       ...(i === 0 ? recv : recv.map(() => '')),
       s.interface,
-      `${s.mode}${s.copy ? ' (copy)' : ''}`,
+      `${s.mode}${s.copy ? ' (copy)' : ''}${tag}`,
       sym(s.mac),
       s.ip !== undefined ? sym(s.ip) : s.mode === 'router' ? 'default route' : '',
       s.port === undefined ? '' : s.port === r.port?.port ? port(r.port) : String(s.port),

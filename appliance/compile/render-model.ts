@@ -51,7 +51,7 @@ export interface RowCounter {
   /** in: the client's packets entering the chain; out: the packets delivered back to the client; hop: the rest. */
   role: RowRole;
   /** Devices the row delivers to (copies included). */
-  devices: string[];
+  devices: readonly string[];
   /** The row-map elements whose counters add up to the row's (two when a dynamic range does not contain the port). */
   elements: { map: string; key: string }[];
 }
@@ -62,6 +62,16 @@ export interface AclCounter {
   service: string;
   /** The ACL rule, or "deny" for denied addresses no counting rule names (default action deny, uncounted deny rules). */
   rule: number | 'deny';
+}
+
+/** The per-member counter of a load-shared row (the row's own counter covers every member). */
+export interface ShareCounter {
+  /** The named counter. */
+  name: string;
+  /** The row id. */
+  row: string;
+  service: string;
+  device: string;
 }
 
 export interface UnresolvedHop {
@@ -90,6 +100,8 @@ export interface RenderedRuleset {
   chains: Map<string, NftChain>;
   rows: Map<string, RowCounter>;
   aclCounters: Map<string, AclCounter>;
+  /** Per-member counters of load-shared rows, by counter name. */
+  shareCounters: Map<string, ShareCounter>;
   /** Rows whose next hop has no MAC yet: rendered as counted drops until the facts resolve them. */
   unresolved: UnresolvedHop[];
   stats: RenderStats;

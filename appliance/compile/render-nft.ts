@@ -31,6 +31,7 @@ import type { DataplaneFacts } from './render-facts.js';
 import {
   objectKey,
   type AclCounter,
+  type ShareCounter,
   type NftChain,
   type NftObject,
   type NftSet,
@@ -172,6 +173,7 @@ class Renderer {
   readonly shapeCache = new Map<number, Shape>();
   readonly rows = new Map<string, RowCounter>();
   readonly aclCounters = new Map<string, AclCounter>();
+  readonly shareCounters = new Map<string, ShareCounter>();
   readonly unresolved: UnresolvedHop[] = [];
   readonly hooks = new Set<string>();
   /** Device MACs per family and interface (frames from them take the MAC lookups). */
@@ -183,6 +185,9 @@ class Renderer {
   /** Services whose client-in rows check the ACL: service → [rule text]. */
   readonly aclRule = new Map<string, string>();
   readonly macCache = new Map<string, string>();
+  /** Rows repeat a few device lists and origins: one shared copy each (at 100k services per-row copies cost ~80 MB). */
+  readonly deviceLists = new Map<string, readonly string[]>();
+  readonly origins = new Map<string, string>();
 
   constructor(
     readonly table: string,
@@ -301,7 +306,7 @@ class Renderer {
    * earlier copies rewrite): NAT addresses are per service or per server, and
    * the map keeps the chain shared.
    */
-  action(row: Row, policy: ServicePolicy, key: RowKey, clientIn: boolean): { id: string; nat?: string } | { reason: string } {
+  action(row: Pick<Row, 'service' | 'origin' | 'receive' | 'sends'>, policy: ServicePolicy, key: RowKey, clientIn: boolean, literalNat = false): { id: string; nat?: string } | { reason: string } {
     const r = row.receive;
     const forward = r.direction === 'forward';
     const origIp = forward ? r.dstIp : r.srcIp;
@@ -339,7 +344,7 @@ class Renderer {
             throw new RenderError('RENDER_UNSUPPORTED', `row ${row.service} ${row.origin}: cannot restore the address for a later send`);
           }
           ipStep = `=${origIpText}`;
-        } else if (curIp === undefined && curPort === undefined) {
+        } else if (curIp === undefined && curPort === undefined && !literalNat) {
           ipStep = '@';
           natValue = s.ip;
         } else ipStep = `=${s.ip}`;
@@ -366,6 +371,31 @@ class Renderer {
       this.sigs.set(sig, id);
     }
     return { id, nat: natValue };
+  }
+
+  /**
+   * The action of a load-shared row: one chain per row whose single rule
+   * hashes the client address into the row's buckets, counts the packet on
+   * the chosen member's counter and goes to that member's action chain. The
+   * member chains write the member's NAT address literally (the NAT map is
+   * keyed by the row, which all members share).
+   */
+  shareAction(row: Row, rowId: string, policy: ServicePolicy, key: RowKey, clientIn: boolean): { id: string; nat?: string } | { reason: string } {
+    const share = row.share!;
+    const chains = new Map<string, string>();
+    const counters = new Map<string, string>();
+    for (const m of share.members) {
+      const act = this.action({ service: row.service, origin: row.origin, receive: row.receive, sends: m.sends }, policy, key, clientIn, true);
+      if ('reason' in act) return act;
+      chains.set(m.device, this.actions().elements.get(act.id)!);
+      const name = `share/${rowId}/${m.device}`;
+      counters.set(m.device, name);
+      this.object({ type: 'counter', name, spec: '' });
+      this.shareCounters.set(name, { name, row: rowId, service: row.service, device: m.device });
+    }
+    const hash = `jhash ${ipKw(policy.family)} ${share.by} mod ${share.buckets.length} seed 0x${share.seed.toString(16).padStart(8, '0')}`;
+    const pick = (f: (d: string) => string) => share.buckets.map((d, b) => `${b} : ${f(d)}`).join(', ');
+    return { id: this.chainFor([`counter name ${hash} map { ${pick((d) => `"${counters.get(d)}"`)} } ${hash} vmap { ${pick((d) => chains.get(d)!)} }`]) };
   }
 
   /** A small number for a string (interned: repeated lookups hash the same string object). */
@@ -525,7 +555,7 @@ class Renderer {
       if (!policy) throw new RenderError('RENDER_NO_POLICY', `row ${index} names service ${row.service}, which has no policy`);
       const fam = policy.family;
       const role = roles[index];
-      const base = `${row.service}/${row.servicePort ?? '-'}/${role.label}`;
+      const base = `${row.service}/${row.servicePort ?? '-'}/${role.label}${row.member !== undefined ? `.${row.member}` : ''}`;
       let id = base;
       for (let n = 1; this.rows.has(id); n++) id = `${base}.${n}`;
       const keys = this.rowKeys(row, fam);
@@ -533,7 +563,7 @@ class Renderer {
       const clientIn = role.role === 'in';
       const elements: RowCounter['elements'] = [];
       for (const k of keys) {
-        const act = this.action(row, policy, k, clientIn);
+        const act = row.share ? this.shareAction(row, id, policy, k, clientIn) : this.action(row, policy, k, clientIn);
         let data: string;
         if ('reason' in act) {
           data = this.dropId();
@@ -555,21 +585,34 @@ class Renderer {
           this.addElement(this.set(natMapName(k.shape), ns.keyType, addrType(fam), k.shape.interval), k.keyNoMac, act.nat, id);
         }
       }
-      const devices: string[] = [];
-      for (const snd of row.sends) if (snd.device !== undefined) devices.push(snd.device);
       this.rows.set(id, {
         id,
         service: row.service,
         servicePort: row.servicePort,
         direction: row.receive.direction,
         fromStep: row.fromStep,
-        origin: row.origin,
+        origin: this.shared(this.origins, row.origin, row.origin),
         role: role.role,
-        devices,
-        elements,
+        devices: this.deviceList(row.share ? row.share.members.flatMap((m) => m.sends) : row.sends),
+        // An array grown by push keeps room for 17 entries: copy to the exact size (rows live as long as the ruleset).
+        elements: elements.slice(),
       });
     }
     checkIntervalOverlaps(this.sets, (m, k) => this.ownerOf(m, k));
+  }
+
+  shared<T>(pool: Map<string, T>, key: string, value: T): T {
+    const had = pool.get(key);
+    if (had !== undefined) return had;
+    pool.set(key, value);
+    return value;
+  }
+
+  /** The devices a row delivers to (copies included), shared between rows with the same list. */
+  deviceList(sends: readonly { device?: string }[]): readonly string[] {
+    const devices: string[] = [];
+    for (const snd of sends) if (snd.device !== undefined) devices.push(snd.device);
+    return this.shared(this.deviceLists, devices.join('\n'), devices.slice());
   }
 
   /** Remember a device MAC on an interface: frames from it jump to the MAC lookups. */
@@ -724,7 +767,14 @@ function checkIntervalOverlaps(sets: Map<string, NftSet>, owner: (map: string, k
 function maxRulesPerPass(chains: Map<string, NftChain>): number {
   // A steered packet leaves by the last rule it matches: an action chain's closing drop is met only by packets it drops.
   let action = 0;
-  for (const c of chains.values()) if (c.kind === 'action') action = Math.max(action, c.rules.length - 1);
+  let share = 0;
+  for (const c of chains.values()) {
+    if (c.kind !== 'action') continue;
+    // A load-shared row's chain is one rule that goes on to a member's chain.
+    if (c.rules.length === 1 && c.rules[0].startsWith('counter name jhash')) share = 1;
+    else action = Math.max(action, c.rules.length - 1);
+  }
+  action += share;
   let worst = 0;
   for (const fam of [4, 6]) {
     const hook = fam === 4 ? 1 : 2; // meta protocol ip [, meta protocol ip6]
@@ -760,6 +810,7 @@ export function renderRuleset(table: SequenceTable, facts: DataplaneFacts, optio
     chains,
     rows: r.rows,
     aclCounters: r.aclCounters,
+    shareCounters: r.shareCounters,
     unresolved: r.unresolved,
     stats: {
       rows: table.rows.length,

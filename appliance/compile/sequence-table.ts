@@ -55,6 +55,23 @@ export interface Send {
   device?: string;
 }
 
+/**
+ * Load sharing (a pool with load-sharing): the row's packet goes to one of
+ * several members, chosen by a hash of the client address (the source on
+ * forward rows, the destination on reverse rows) into a fixed number of
+ * buckets, so both directions of a flow land in the same bucket and member.
+ */
+export interface Share {
+  /** Which address is the client's on this row. */
+  by: 'saddr' | 'daddr';
+  /** The jhash seed (the pool's; the same on forward and reverse rows). */
+  seed: number;
+  /** Member device per bucket; a failed member's buckets are dealt to the others. */
+  buckets: string[];
+  /** Each usable member with the sends the row makes when the hash picks it (row.sends are the first member's). */
+  members: { device: string; sends: Send[] }[];
+}
+
 export interface Row {
   service: string;
   /** The service port's key (its port number); absent on source-keyed services. */
@@ -65,6 +82,10 @@ export interface Row {
   origin: string;
   receive: Receive;
   sends: Send[];
+  /** Present when the next hop is a load-shared pool step. */
+  share?: Share;
+  /** The member the row comes from, when that step is load-shared (names the row's counter). */
+  member?: string;
 }
 
 export interface AclRule {

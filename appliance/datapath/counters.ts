@@ -163,5 +163,7 @@ export function snapshotCounters(model: RenderedRuleset, kernel: KernelCounters,
   }
   const acl = new Map<string, CounterValue>();
   for (const name of model.aclCounters.keys()) acl.set(name, kernel.objects.get(name) ?? { packets: 0, bytes: 0 });
-  return { at, rows, acl, servicePorts };
+  const share = new Map<string, CounterValue>();
+  for (const name of model.shareCounters?.keys() ?? []) share.set(name, kernel.objects.get(name) ?? { packets: 0, bytes: 0 });
+  return { at, rows, acl, share, servicePorts };
 }

@@ -53,6 +53,8 @@ export interface CounterSnapshot {
   rows: Map<string, CounterValue>;
   /** ACL counter name (AclCounter.name) → counts. */
   acl: Map<string, CounterValue>;
+  /** Per-member counter of a load-shared row (ShareCounter.name) → counts. Optional so older snapshots stay valid. */
+  share?: Map<string, CounterValue>;
   /** "service/port" → in and out, summed from the rows. */
   servicePorts: Map<string, ServicePortCounters>;
 }

@@ -111,7 +111,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     const p = prev.sets.get(s.name);
     const adds: string[] = [];
     const dels: string[] = [];
-    if (!p) adds.push(...s.elements.keys());
+    if (!p) for (const k of s.elements.keys()) adds.push(k); // no spread: 100k keys overflow the argument stack
     else {
       const before = p.elements;
       const after = s.elements;
@@ -197,7 +197,8 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     }
     // 5. what nothing refers to any more: hooks, action and dispatch chains, sets, objects
     for (const c of delChains.filter((x) => x.kind === 'hook')) out.push(`delete chain netdev ${t} ${c.name}`);
-    for (const c of delChains.filter((x) => x.kind !== 'hook')) out.push(`delete chain netdev ${t} ${c.name}`);
+    // Latest first: a chain refers only to chains printed before it (a load-shared row's chain to its members').
+    for (const c of delChains.filter((x) => x.kind !== 'hook').reverse()) out.push(`delete chain netdev ${t} ${c.name}`);
     for (const s of delSets) out.push(`delete ${s.dataType ? 'map' : 'set'} netdev ${t} ${s.name}`);
     for (const o of delObjects) out.push(`delete ${o.type} netdev ${t} ${o.name}`);
     return `${out.join('\n')}\n`;

@@ -59,12 +59,38 @@ export interface V3User {
   'priv-password': string;
 }
 
+export interface Community {
+  /** The community string. */
+  name: string;
+  /** Sources that may use the community. */
+  source: string[];
+}
+
+export interface TrapDestination {
+  name: string;
+  address: string;
+  port: number;
+  version: 'v2c' | 'v3';
+  /** For version v2c: the community sent. */
+  community?: string;
+  /** For version v3: the v3-user whose keys sign and encrypt (authPriv). */
+  user?: string;
+}
+
 export interface Snmp {
   enabled: boolean;
   location?: string;
   contact?: string;
   /** An SNMPv3 user (USM, authPriv). */
   'v3-user': V3User[];
+  /** Addresses snmpd listens on. Empty: the management address, or every address when none is configured. */
+  'listen-address': string[];
+  /** The UDP port snmpd listens on. */
+  port: number;
+  /** A read-only SNMPv2c community, accepted only from the listed source prefixes (SNMPv1 is never accepted). */
+  community: Community[];
+  /** Where notifications (traps) are sent. */
+  'trap-destination': TrapDestination[];
 }
 
 export interface System {
@@ -101,6 +127,16 @@ export interface Interfaces {
   interface: Interface[];
 }
 
+export interface HealthCheck {
+  kind: 'auto' | 'tcp' | 'heartbeat' | 'icmp' | 'none';
+  'interval-ms': number;
+  'timeout-ms': number;
+  /** Consecutive failed probes that make the device failed. */
+  retries: number;
+  /** TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80. */
+  port?: number;
+}
+
 export interface Leg {
   /** Leg name, e.g. fw0 and fw1. */
   name: string;
@@ -118,6 +154,8 @@ export interface Device {
   /** The device's own address: the NAT target for mode nat, the service address for mode server-ip, and the address health checks use. */
   ip?: string;
   'admin-state': AdminState;
+  /** How the engine checks that the device works (issue 7). A device is declared failed after retries consecutive failed probes; then every service using it fails over to its pool alternate in one commit. */
+  'health-check'?: HealthCheck;
   description?: string;
   /** Where the device attaches to the engine. The first leg faces the clients, the last leg faces the servers; a one-armed device has one. */
   leg: Leg[];
@@ -134,6 +172,8 @@ export interface Pool {
   vendor?: string;
   /** Members in order of preference: a step naming the pool uses the first member that is in service; the others are its alternates. */
   member: string[];
+  /** When true, a step naming the pool spreads clients over every member that is in service and not failed: the member is chosen by a hash of the client address (source forward, destination reverse), so both directions of a flow meet the same member. A failed member's share moves to the others; the other members keep their clients. */
+  'load-sharing': boolean;
 }
 
 export interface Pools {

@@ -150,7 +150,7 @@ export function demoConfig(plan: LabPlan): Config {
     system: defaultSystem(),
     interfaces: { interface: interfaces },
     devices: { device: devices },
-    pools: { pool: [{ name: 'firewalls', function: 'firewall', member: ['fw', 'oa'] }] },
+    pools: { pool: [{ name: 'firewalls', function: 'firewall', member: ['fw', 'oa'], 'load-sharing': false }] },
     packages: {
       package: [
         { name: 'secure-web', function: ['firewall', 'server'], description: 'firewall, then the server' },

@@ -10,11 +10,14 @@ import type { SchemaNode } from '../schema/schema-types.js';
 import { rpcError } from './rpc-error.js';
 import { children, esc, isLeafLike, NS, parseXml, serialize, text } from './xml.js';
 
+const TRUSTED = { maxDepth: Infinity, maxElements: Infinity };
+
 /** Applies the <filter> element (or none) to data given as XML text of top-level elements. */
 export function applyFilter(dataXml: string, filter: Element | undefined): string {
   if (!filter) return dataXml;
   const type = filter.getAttributeNS(NS.base, 'type') || filter.getAttribute('type') || 'subtree';
-  const doc = parseXml(`<data xmlns="${NS.base}">${dataXml}</data>`);
+  // The server's own data: the request limits do not apply.
+  const doc = parseXml(`<data xmlns="${NS.base}">${dataXml}</data>`, TRUSTED);
   const data = doc.documentElement as unknown as Element;
   if (type === 'subtree') {
     const specs = children(filter);
@@ -115,7 +118,7 @@ function xpathFilter(data: Element, select: string, filter: Element): string {
   const nodes: Element[] = [];
   const roots: Element[] = [];
   for (const top of children(data)) {
-    const doc = parseXml(serialize(top));
+    const doc = parseXml(serialize(top), TRUSTED);
     let found: unknown;
     try {
       found = xpath.selectWithResolver(select, doc as never, resolver as never);

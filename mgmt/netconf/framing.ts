@@ -4,10 +4,17 @@
  * (`\n#<len>\n<data>` … `\n##\n`). A message larger than `maxMessage` bytes,
  * or a chunk header that does not parse, is a framing error: the session
  * that sent it is closed (there is no way to find the next message reliably).
+ *
+ * Input is kept in one growable buffer (appends are amortised O(1), consumed
+ * bytes are dropped by moving the start) and the end-of-message search
+ * resumes where the last one stopped, so a large message arriving in many
+ * small reads costs time linear in its size.
  */
 export const EOM = ']]>]]>';
 const EOM_BUF = Buffer.from(EOM);
 const MAX_CHUNK = 4294967295;
+/** Longest chunk header: LF # and up to 10 digits, then LF. */
+const MAX_HEADER = 13;
 
 export class FramingError extends Error {
   constructor(
@@ -20,7 +27,11 @@ export class FramingError extends Error {
 }
 
 export class Deframer {
-  private buf: Buffer = Buffer.alloc(0);
+  private store: Buffer = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+  /** Where the next end-of-message search starts (relative to start). */
+  private scanFrom = 0;
   private chunked = false;
   /** Chunks of the message being assembled (base:1.1). */
   private parts: Buffer[] = [];
@@ -37,10 +48,46 @@ export class Deframer {
     return this.chunked;
   }
 
+  /** Bytes received and not yet returned as messages. */
+  get buffered(): number {
+    return this.end - this.start + this.partBytes;
+  }
+
+  private get length(): number {
+    return this.end - this.start;
+  }
+
+  private view(): Buffer {
+    return this.store.subarray(this.start, this.end);
+  }
+
+  private consume(n: number): void {
+    this.start += n;
+    this.scanFrom = 0;
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      // A large message is gone: do not keep its buffer for the rest of the session.
+      if (this.store.length > 1024 * 1024) this.store = Buffer.alloc(0);
+    }
+  }
+
   /** Feeds bytes. Throws FramingError when the unframed buffer already exceeds the limit. */
   push(data: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
-    if (!this.chunked && this.buf.length > this.maxMessage + EOM_BUF.length && this.buf.indexOf(EOM_BUF) < 0) {
+    if (this.end + data.length > this.store.length) {
+      const need = this.length + data.length;
+      if (need <= this.store.length && this.start > 0) {
+        this.store.copy(this.store, 0, this.start, this.end);
+      } else {
+        const grown = Buffer.allocUnsafe(Math.max(need, Math.min(this.store.length * 2, need + 64 * 1024 * 1024), 4096));
+        this.store.copy(grown, 0, this.start, this.end);
+        this.store = grown;
+      }
+      this.end = this.length;
+      this.start = 0;
+    }
+    data.copy(this.store, this.end);
+    this.end += data.length;
+    if (!this.chunked && this.length > this.maxMessage + EOM_BUF.length && this.view().indexOf(EOM_BUF, Math.max(0, this.scanFrom)) < 0) {
       throw new FramingError(`message exceeds ${this.maxMessage} bytes`, 'too-big');
     }
   }
@@ -54,40 +101,48 @@ export class Deframer {
   }
 
   private nextEom(): string | undefined {
-    const i = this.buf.indexOf(EOM_BUF);
-    if (i < 0) return undefined;
+    const buf = this.view();
+    const i = buf.indexOf(EOM_BUF, this.scanFrom);
+    if (i < 0) {
+      // The marker may straddle this read and the next one.
+      this.scanFrom = Math.max(0, buf.length - EOM_BUF.length + 1);
+      return undefined;
+    }
     if (i > this.maxMessage) throw new FramingError(`message exceeds ${this.maxMessage} bytes`, 'too-big');
-    const msg = this.buf.subarray(0, i).toString('utf8');
-    this.buf = this.buf.subarray(i + EOM_BUF.length);
+    const msg = buf.toString('utf8', 0, i);
+    this.consume(i + EOM_BUF.length);
     return msg;
   }
 
   private nextChunked(): string | undefined {
     for (;;) {
-      if (this.buf.length < 4) return undefined;
-      if (this.buf[0] !== 0x0a || this.buf[1] !== 0x23) throw new FramingError('chunk header does not start with LF #', 'malformed');
-      if (this.buf[2] === 0x23) {
-        if (this.buf[3] !== 0x0a) throw new FramingError('end-of-chunks marker is not LF ## LF', 'malformed');
-        this.buf = this.buf.subarray(4);
+      const buf = this.view();
+      if (buf.length < 4) return undefined;
+      if (buf[0] !== 0x0a || buf[1] !== 0x23) throw new FramingError('chunk header does not start with LF #', 'malformed');
+      if (buf[2] === 0x23) {
+        if (buf[3] !== 0x0a) throw new FramingError('end-of-chunks marker is not LF ## LF', 'malformed');
+        this.consume(4);
         if (this.parts.length === 0) throw new FramingError('a message without chunks', 'malformed');
-        const msg = Buffer.concat(this.parts).toString('utf8');
+        const msg = Buffer.concat(this.parts, this.partBytes).toString('utf8');
         this.parts = [];
         this.partBytes = 0;
         return msg;
       }
-      const lf = this.buf.indexOf(0x0a, 2);
+      const lf = buf.subarray(0, MAX_HEADER).indexOf(0x0a, 2);
       if (lf < 0) {
-        if (this.buf.length > 13) throw new FramingError('chunk size is too long', 'malformed');
+        if (buf.length >= MAX_HEADER) throw new FramingError('chunk size is too long', 'malformed');
+        if (!/^[0-9]*$/.test(buf.toString('latin1', 2))) throw new FramingError(`bad chunk size '${buf.toString('latin1', 2, 12)}'`, 'malformed');
         return undefined;
       }
-      const digits = this.buf.subarray(2, lf).toString('latin1');
+      const digits = buf.toString('latin1', 2, lf);
       if (!/^[1-9][0-9]{0,9}$/.test(digits) || Number(digits) > MAX_CHUNK) throw new FramingError(`bad chunk size '${digits.slice(0, 12)}'`, 'malformed');
       const size = Number(digits);
       if (this.partBytes + size > this.maxMessage) throw new FramingError(`message exceeds ${this.maxMessage} bytes`, 'too-big');
-      if (this.buf.length < lf + 1 + size) return undefined;
-      this.parts.push(this.buf.subarray(lf + 1, lf + 1 + size));
+      if (buf.length < lf + 1 + size) return undefined;
+      // Copied out: the store's bytes are reused by later reads.
+      this.parts.push(Buffer.from(buf.subarray(lf + 1, lf + 1 + size)));
       this.partBytes += size;
-      this.buf = this.buf.subarray(lf + 1 + size);
+      this.consume(lf + 1 + size);
     }
   }
 }

@@ -3,7 +3,8 @@
  * read everything and write nothing (the operation table refuses their
  * writes); a customer user reads and edits only the ACLs of its own services
  * (services whose `customer` leaf is the user's customer). Writes are checked
- * on the result: the edit may change nothing but those ACLs.
+ * on the result: the edit may change nothing but those ACLs. Secrets (login
+ * password hashes, SNMPv3 keys) are shown to admins only.
  */
 import type { Config } from '../../appliance/model/config.generated.js';
 import { rpcError } from './rpc-error.js';
@@ -14,9 +15,38 @@ type Service = Config['services']['service'][number];
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Leaves under system that hold secrets: hidden from everyone but admins. */
+const SECRET_LEAVES = new Set(['password', 'auth-password', 'priv-password']);
+
+/** The configuration without its secrets (a copy of `system` only; the rest is shared). */
+export function withoutSecrets(config: Config): Config {
+  if (!config.system) return config;
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (typeof v !== 'object' || v === null) return v;
+    return Object.fromEntries(Object.entries(v).filter(([k]) => !SECRET_LEAVES.has(k)).map(([k, x]) => [k, strip(x)]));
+  };
+  return { ...config, system: strip(config.system) as Config['system'] };
+}
+
+/** Whether a schema path (/system/login/user[name='x']/password) names a secret leaf. */
+export function isSecretPath(path: string): boolean {
+  const last = path.replace(/\[[^\]]*\]/g, '').split('/').at(-1) ?? '';
+  return path.startsWith('/system/') && SECRET_LEAVES.has(last);
+}
+
+/** A change value (leaf or subtree) as a non-admin may see it. */
+export function redactValue(path: string, v: unknown): unknown {
+  if (v === undefined) return v;
+  if (isSecretPath(path)) return '(hidden)';
+  if (!path.startsWith('/system') || typeof v !== 'object' || v === null) return v;
+  return (withoutSecrets({ system: v } as unknown as Config) as unknown as { system: unknown }).system;
+}
+
 /** What a user may read of a configuration. */
 export function readView(user: User, config: Config): Config {
-  if (user.role !== 'customer') return config;
+  if (user.role === 'admin') return config;
+  if (user.role !== 'customer') return withoutSecrets(config);
   const own = (config.services?.service ?? []).filter((s) => s.customer === user.customer);
   return { services: { service: own.map((s) => ({ name: s.name, customer: s.customer, acl: s.acl }) as Service) } } as unknown as Config;
 }

@@ -16,6 +16,7 @@ import { rpcError } from './rpc-error.js';
 import { NcSession, type SessionHost, type SessionInfo } from './session.js';
 import type { User } from './users.js';
 import { Users } from './users.js';
+import { Access } from './access.js';
 import { getOps } from './ops/get.js';
 import { editOps } from './ops/edit-config.js';
 import { copyOps } from './ops/copy-config.js';
@@ -25,6 +26,7 @@ import { commitOps } from './ops/commit.js';
 import { vcnOps } from './ops/vcn-rpcs.js';
 import { frontendOps } from './ops/frontend-rpcs.js';
 import { monitoringOps } from './monitoring.js';
+import { healthOps, type HealthApi } from './ops/health-rpcs.js';
 
 export type DatastoreName = 'running' | 'candidate' | 'startup';
 
@@ -49,11 +51,16 @@ export interface ConfirmOwner {
 export class NetconfServer implements SessionHost {
   readonly nb: Northbound;
   readonly store: Store;
+  /** The bootstrap users (store); the configured ones are read through `access`. */
   readonly users: Users;
+  /** Users, roles, allowed sources and login limits from the running configuration. */
+  readonly access: Access;
   readonly datapath?: Datapath;
   readonly sessions = new Map<number, NcSession>();
   readonly locks = new Map<DatastoreName, NcSession>();
   confirmOwner?: ConfirmOwner;
+  /** Health checking, when the daemon runs it (ops/health-rpcs.ts). */
+  health?: HealthApi;
   /** Which NETCONF session made a commit (for netconf-config-change), the last few hundred. */
   readonly commitSessions = new Map<number, number>();
   readonly startTime = new Date();
@@ -69,9 +76,10 @@ export class NetconfServer implements SessionHost {
     this.store = o.store;
     this.datapath = o.datapath;
     this.users = new Users(o.store);
+    this.access = new Access(o.store, this.users);
     this.logFn = o.log ?? (() => undefined);
     this.opts = { maxMessage: o.maxMessage ?? 16 * 1024 * 1024, helloTimeoutMs: o.helloTimeoutMs ?? 30_000 };
-    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...monitoringOps, ...notificationOps);
+    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...monitoringOps, ...notificationOps, ...healthOps);
     this.watcher = commitWatcher(this, o.watchMs ?? 500);
   }
 

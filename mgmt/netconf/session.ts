@@ -3,6 +3,12 @@
  * hello exchange, framing, one rpc at a time in arrival order, replies and
  * notifications written as whole messages. A framing error or a broken hello
  * closes this session only; everything else becomes an rpc-error.
+ *
+ * Resources per session are bounded: the next message is parsed only when the
+ * previous rpc has been answered (one request DOM at a time), the transport
+ * is paused while requests are waiting and more than PAUSE_AT bytes are
+ * buffered, and while the client does not read its replies (the stream needs
+ * a drain) no further rpc is started.
  */
 import type { Duplex } from 'node:stream';
 import type { Element } from '@xmldom/xmldom';
@@ -11,7 +17,10 @@ import { Deframer, frame, FramingError } from './framing.js';
 import { BASE_11, readClientHello, serverHello } from './hello.js';
 import { rpcErrorXml, toRpcErrors, type RpcErrorSpec } from './rpc-error.js';
 import type { User } from './users.js';
-import { esc, NS, parseXml, XmlSyntaxError } from './xml.js';
+import { esc, NS, parseXml, XmlLimitError, XmlSyntaxError } from './xml.js';
+
+/** Buffered input beyond which the transport is paused while an rpc is in progress. */
+const PAUSE_AT = 1024 * 1024;
 
 export interface SessionHost {
   /** Handles one rpc; returns the reply body ('' for <ok/>). */
@@ -43,7 +52,10 @@ export class NcSession {
   closeAfterReply = false;
   private state: 'hello' | 'open' | 'closed' = 'hello';
   private readonly deframer: Deframer;
-  private queue: Promise<void> = Promise.resolve();
+  /** An rpc is being processed (or its reply waits for the client to read). */
+  private busy = false;
+  private paused = false;
+  private current: Promise<void> = Promise.resolve();
   private helloTimer?: NodeJS.Timeout;
 
   constructor(
@@ -76,18 +88,43 @@ export class NcSession {
     if (this.state === 'closed') return;
     try {
       this.deframer.push(b);
-      for (let m = this.deframer.next(); m !== undefined && this.isOpen; m = this.deframer.next()) this.onMessage(m);
     } catch (e) {
-      if (e instanceof FramingError) {
-        this.host.log(`session ${this.id}: framing error (${e.message}); closing it`);
-        if (e.kind === 'too-big' && this.state === 'open') {
-          this.sendError([{ type: 'rpc', tag: 'too-big', appTag: 'NETCONF_TOO_BIG', message: e.message }]);
-        }
-        this.close(`framing: ${e.message}`);
-      } else {
-        this.host.log(`session ${this.id}: ${(e as Error).stack ?? String(e)}`);
-        this.close('internal error');
+      return this.onError(e);
+    }
+    this.pump();
+  }
+
+  /** Handles complete messages until an rpc is in progress; pauses or resumes the transport. */
+  private pump(): void {
+    try {
+      while (!this.busy && this.isOpen) {
+        const m = this.deframer.next();
+        if (m === undefined) break;
+        this.onMessage(m);
       }
+    } catch (e) {
+      return this.onError(e);
+    }
+    if (!this.isOpen) return;
+    if (this.busy && !this.paused && this.deframer.buffered > PAUSE_AT) {
+      this.paused = true;
+      this.stream.pause();
+    } else if (!this.busy && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
+  }
+
+  private onError(e: unknown): void {
+    if (e instanceof FramingError) {
+      this.host.log(`session ${this.id}: framing error (${e.message}); closing it`);
+      if (e.kind === 'too-big' && this.state === 'open') {
+        this.sendError([{ type: 'rpc', tag: 'too-big', appTag: 'NETCONF_TOO_BIG', message: e.message }]);
+      }
+      this.close(`framing: ${e.message}`);
+    } else {
+      this.host.log(`session ${this.id}: ${(e as Error)?.stack ?? String(e)}`);
+      this.close('internal error');
     }
   }
 
@@ -98,6 +135,10 @@ export class NcSession {
     } catch (e) {
       if (this.state === 'hello') return this.close(`bad hello: ${(e as Error).message}`);
       this.stats.inBadRpcs++;
+      if (e instanceof XmlLimitError) {
+        this.sendError([{ type: 'rpc', tag: 'too-big', appTag: 'NETCONF_TOO_BIG', message: `the message is too large to process: ${e.message}` }]);
+        return;
+      }
       this.sendError([{ type: 'rpc', tag: 'malformed-message', appTag: 'NETCONF_MALFORMED', message: `not well-formed XML: ${e instanceof XmlSyntaxError ? e.message : String(e)}` }]);
       return;
     }
@@ -123,18 +164,38 @@ export class NcSession {
       return;
     }
     this.stats.inRpcs++;
-    this.queue = this.queue.then(async () => {
-      if (!this.isOpen) return;
-      let body: string;
-      try {
-        const r = await this.host.dispatch(this, root);
-        body = r === '' ? '<ok/>' : r;
-      } catch (e) {
-        body = errorsXml(this, toRpcErrors(e));
-      }
-      this.reply(attrs, body);
-      if (this.closeAfterReply) this.close('close-session');
-    });
+    this.busy = true;
+    this.current = this.run(root, attrs).then(
+      () => this.afterRpc(),
+      (e: unknown) => {
+        // run() catches what dispatch throws; this is a bug in the reply path: log it, end this session only.
+        this.host.log(`session ${this.id}: ${(e as Error)?.stack ?? String(e)}`);
+        this.close('internal error');
+      },
+    );
+  }
+
+  private async run(root: Element, attrs: string): Promise<void> {
+    if (!this.isOpen) return;
+    let body: string;
+    try {
+      const r = await this.host.dispatch(this, root);
+      body = r === '' ? '<ok/>' : r;
+    } catch (e) {
+      body = errorsXml(this, toRpcErrors(e));
+    }
+    this.reply(attrs, body);
+    if (this.closeAfterReply) this.close('close-session');
+  }
+
+  /** The next rpc starts once the client has read the reply (the stream drained). */
+  private afterRpc(): void {
+    const next = () => {
+      this.busy = false;
+      this.pump();
+    };
+    if (this.isOpen && this.stream.writableNeedDrain) this.stream.once('drain', next);
+    else next();
   }
 
   private reply(attrs: string, body: string): void {
@@ -173,9 +234,9 @@ export class NcSession {
     }
   }
 
-  /** Waits for the rpc being processed (for close-session: the reply goes out first). */
+  /** Waits for the rpc being processed. */
   drained(): Promise<void> {
-    return this.queue;
+    return this.current;
   }
 }
 

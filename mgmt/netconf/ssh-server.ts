@@ -1,23 +1,22 @@
 /**
  * NETCONF over SSH (RFC 6242): an ssh2 server whose `netconf` subsystem
- * becomes a session. Password and public-key users come from the store; the
- * host key is generated at first start and kept there. Management access can
- * be limited to source prefixes; failed logins are logged and slowed down per
- * source address.
+ * becomes a session. Users, roles, allowed source prefixes and login limits
+ * come from the running configuration (access.ts); the host key is generated
+ * at first start and kept in the store. Every refused source and failed login
+ * is a log line and an event in the store; a source that fails max-failures
+ * times within the window is refused for block-time.
  */
-import { BlockList, isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
+import { LoginLimiter } from './login-limit.js';
 import type { NetconfServer } from './server.js';
 import { hostKey, type User } from './users.js';
 
 export interface SshListenOptions {
   host?: string;
   port?: number;
-  /** Source prefixes allowed to connect (CIDR); all when absent. */
+  /** Source prefixes allowed to connect (CIDR) while the configuration names none; all when absent. */
   allow?: string[];
-  /** Failed logins per source within a minute before further attempts are refused (default 10). */
-  maxFailures?: number;
 }
 
 export interface SshListener {
@@ -25,59 +24,72 @@ export interface SshListener {
   close(): Promise<void>;
 }
 
-function blockList(prefixes: string[]): BlockList {
-  const b = new BlockList();
-  for (const p of prefixes) {
-    const [addr, len] = p.split('/');
-    const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-    b.addSubnet(addr, Number(len ?? (family === 'ipv6' ? 128 : 32)), family);
-  }
-  return b;
-}
-
 export function listenSsh(server: NetconfServer, o: SshListenOptions = {}): Promise<SshListener> {
-  const allow = o.allow ? blockList(o.allow) : undefined;
-  const maxFailures = o.maxFailures ?? 10;
-  const failures = new Map<string, { n: number; since: number }>();
+  const access = server.access;
+  if (o.allow) access.setFallbackAllow(o.allow);
+  const limiter = new LoginLimiter(() => access.limits());
+  /** Sources whose refusal while blocked was already logged (one line per block, not per attempt). */
+  const quietUntil = new Map<string, number>();
   const ssh = new ssh2.Server({ hostKeys: [hostKey(server.store)] }, (client, info) => {
     const ip = info.ip.replace(/^::ffff:/, '');
     client.on('error', (e) => server.log(`ssh ${ip}: ${e.message}`));
-    if (allow && !allow.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')) {
-      server.log(`ssh: refused ${ip}: not in the management prefixes`);
+    if (!access.allowed(ip)) {
+      server.log(`ssh: refused ${ip}: not in the management prefixes ${access.prefixes().join(', ')}`);
+      server.store.event('login-refused', ip, { reason: 'source not allowed', prefixes: access.prefixes() });
+      client.end();
+      return;
+    }
+    const blocked = limiter.blockedUntil(ip);
+    if (blocked) {
+      if ((quietUntil.get(ip) ?? 0) < blocked) {
+        quietUntil.set(ip, blocked);
+        if (quietUntil.size > 10_000) quietUntil.delete(quietUntil.keys().next().value!);
+        server.log(`ssh: refused ${ip}: blocked after failed logins until ${new Date(blocked).toISOString()}`);
+      }
       client.end();
       return;
     }
     let user: User | undefined;
     client.on('authentication', (ctx) => {
-      const f = failures.get(ip);
-      if (f && Date.now() - f.since > 60_000) failures.delete(ip);
-      if ((failures.get(ip)?.n ?? 0) >= maxFailures) {
-        server.log(`ssh: ${ip} is rate-limited after ${maxFailures} failed logins`);
-        return ctx.reject();
-      }
-      const failed = () => {
-        const cur = failures.get(ip) ?? { n: 0, since: Date.now() };
-        cur.n++;
-        failures.set(ip, cur);
-        server.log(`ssh: failed ${ctx.method} login for '${ctx.username}' from ${ip}`);
+      const until = limiter.blockedUntil(ip);
+      if (until) return ctx.reject([], false);
+      const failed = (why: string) => {
+        const r = limiter.fail(ip);
+        server.log(`ssh: failed ${ctx.method} login for '${ctx.username}' from ${ip} (${why}; ${r.failures} in the window)`);
+        server.store.event('login-failed', ip, { user: ctx.username, method: ctx.method, reason: why });
+        if (r.blockedUntil) {
+          const lim = access.limits();
+          server.log(`ssh: ${ip} blocked until ${new Date(r.blockedUntil).toISOString()} after ${r.failures} failed logins within ${lim.windowMs / 1000} s`);
+          server.store.event('login-blocked', ip, { failures: r.failures, until: new Date(r.blockedUntil).toISOString() });
+          quietUntil.set(ip, r.blockedUntil);
+        }
         // A short delay makes guessing slower without holding the event loop.
-        setTimeout(() => ctx.reject(['password', 'publickey']), 200 * Math.min(cur.n, 10)).unref();
+        setTimeout(() => ctx.reject(['password', 'publickey']), 200 * Math.min(r.failures, 10)).unref();
       };
       if (ctx.method === 'password') {
-        const u = server.users.checkPassword(ctx.username, ctx.password);
-        if (!u) return failed();
-        user = u;
-        return ctx.accept();
+        const pw = ctx.password;
+        access.checkPassword(ctx.username, pw).then(
+          (u) => {
+            if (!u) return failed('wrong user or password');
+            limiter.succeed(ip);
+            user = u;
+            ctx.accept();
+          },
+          (e: unknown) => {
+            server.log(`ssh: password check failed: ${(e as Error).message}`);
+            ctx.reject(['password', 'publickey']);
+          },
+        );
+        return;
       }
       if (ctx.method === 'publickey') {
-        const u = server.users.get(ctx.username);
-        const key = u?.publicKeys
-          .map((k) => ssh2.utils.parseKey(k))
-          .find((k) => !(k instanceof Error) && k.type === ctx.key.algo && k.getPublicSSH().equals(ctx.key.data));
-        if (!u || !key || key instanceof Error) return failed();
-        if (!ctx.signature) return ctx.accept(); // the client asks whether the key would do
-        if (!ctx.blob || key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return failed();
-        user = u;
+        const found = access.keyFor(ctx.username, ctx.key.algo, ctx.key.data);
+        // An unknown key offered without a signature is how clients ask "would this key do?": not a failure.
+        if (!found) return ctx.signature ? failed('key not authorized') : ctx.reject(['password', 'publickey']);
+        if (!ctx.signature) return ctx.accept();
+        if (!ctx.blob || found.key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return failed('bad signature');
+        limiter.succeed(ip);
+        user = found.user;
         return ctx.accept();
       }
       ctx.reject(['password', 'publickey']);

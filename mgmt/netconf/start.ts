@@ -11,7 +11,10 @@ export interface NetconfOptions {
   ssh?: { port?: number; host?: string; allow?: string[] };
   /** Unix socket path for local clients. */
   unix?: string;
-  /** At first start (no users yet), create user `admin` with this password. */
+  /**
+   * At first start (no bootstrap user yet), create the bootstrap user `admin` with this password.
+   * Bootstrap users log on only while the running configuration names no user (users.ts).
+   */
   adminPassword?: string;
   maxMessage?: number;
 }

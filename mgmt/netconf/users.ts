@@ -1,10 +1,14 @@
 /**
- * Management users and the SSH host key, kept in the store. Passwords are
- * scrypt hashes (node:crypto) with a per-user salt, compared in constant time.
+ * Management users and the SSH host key. The users that count are those of
+ * the running configuration (system/login/user, see access.ts); the store's
+ * own user table is only the bootstrap: it holds the first admin (created at
+ * first start from --admin-password or the image's first boot) and is used
+ * only while the running configuration names no user — before the console
+ * wizard committed one, or after a rollback to such a configuration.
  * The host key (ed25519, OpenSSH format) is generated at first start.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
+import { hashPassword, verifyPassword } from '../northbound/password-hash.js';
 import type { Store } from '../store/store.js';
 
 export type Role = 'admin' | 'operator' | 'customer';
@@ -17,22 +21,9 @@ export interface User {
   publicKeys: string[];
 }
 
-const N = 16384;
-const R = 8;
-const P = 1;
-
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32, { N, r: R, p: P });
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
-
-export function verifyPassword(password: string, stored: string): boolean {
-  const [kind, n, r, p, salt, hash] = stored.split('$');
-  if (kind !== 'scrypt' || !salt || !hash) return false;
-  const want = Buffer.from(hash, 'base64');
-  const got = scryptSync(password, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p) });
-  return got.length === want.length && timingSafeEqual(got, want);
+/** A user with the password hash it logs in with (never leaves the server). */
+export interface LoginUser extends User {
+  passwordHash?: string;
 }
 
 interface Row {
@@ -43,6 +34,7 @@ interface Row {
   public_keys: string;
 }
 
+/** The bootstrap users kept in the store (see the header). */
 export class Users {
   constructor(private readonly store: Store) {}
 
@@ -54,9 +46,9 @@ export class Users {
       .run(u.name, u.role, u.customer ?? null, u.password === undefined ? null : hashPassword(u.password), JSON.stringify(u.publicKeys ?? []), Date.now());
   }
 
-  get(name: string): User | undefined {
+  get(name: string): LoginUser | undefined {
     const r = this.store.db.prepare('SELECT * FROM mgmt_user WHERE name = ?').get(name) as Row | undefined;
-    return r && { name: r.name, role: r.role, customer: r.customer ?? undefined, publicKeys: JSON.parse(r.public_keys) as string[] };
+    return r && { name: r.name, role: r.role, customer: r.customer ?? undefined, publicKeys: JSON.parse(r.public_keys) as string[], passwordHash: r.password ?? undefined };
   }
 
   count(): number {
@@ -64,13 +56,9 @@ export class Users {
   }
 
   /** The user when the password is right, else undefined. */
-  checkPassword(name: string, password: string): User | undefined {
-    const r = this.store.db.prepare('SELECT * FROM mgmt_user WHERE name = ?').get(name) as Row | undefined;
-    if (!r?.password) {
-      hashPassword(password); // same work whether or not the user exists
-      return undefined;
-    }
-    return verifyPassword(password, r.password) ? this.get(name) : undefined;
+  async checkPassword(name: string, password: string): Promise<User | undefined> {
+    const u = this.get(name);
+    return (await verifyPassword(password, u?.passwordHash)) ? u : undefined;
   }
 }
 

@@ -358,6 +358,154 @@ export const VCN_SCHEMA: ModuleSchema = {
                 }
               ],
               "description": "An SNMPv3 user (USM, authPriv)."
+            },
+            {
+              "kind": "leaf-list",
+              "name": "listen-address",
+              "type": {
+                "base": "ip-address",
+                "typedef": "inet:ip-address"
+              },
+              "description": "Addresses snmpd listens on. Empty: the management address, or every address when none is configured."
+            },
+            {
+              "kind": "leaf",
+              "name": "port",
+              "type": {
+                "base": "port-number",
+                "typedef": "inet:port-number"
+              },
+              "default": "161",
+              "description": "The UDP port snmpd listens on."
+            },
+            {
+              "kind": "list",
+              "name": "community",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        32
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9._-]+"
+                    ]
+                  },
+                  "description": "The community string."
+                },
+                {
+                  "kind": "leaf-list",
+                  "name": "source",
+                  "type": {
+                    "base": "ip-prefix",
+                    "typedef": "inet:ip-prefix"
+                  },
+                  "min": 1,
+                  "description": "Sources that may use the community."
+                }
+              ],
+              "description": "A read-only SNMPv2c community, accepted only from the listed source prefixes (SNMPv1 is never accepted)."
+            },
+            {
+              "kind": "list",
+              "name": "trap-destination",
+              "keys": [
+                "name"
+              ],
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "name",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  }
+                },
+                {
+                  "kind": "leaf",
+                  "name": "address",
+                  "type": {
+                    "base": "ip-address",
+                    "typedef": "inet:ip-address"
+                  },
+                  "mandatory": true
+                },
+                {
+                  "kind": "leaf",
+                  "name": "port",
+                  "type": {
+                    "base": "port-number",
+                    "typedef": "inet:port-number"
+                  },
+                  "default": "162"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "version",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "v2c",
+                      "v3"
+                    ]
+                  },
+                  "default": "v3"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "community",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        32
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9._-]+"
+                    ]
+                  },
+                  "description": "For version v2c: the community sent."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "user",
+                  "type": {
+                    "base": "string",
+                    "length": [
+                      [
+                        1,
+                        63
+                      ]
+                    ],
+                    "pattern": [
+                      "[A-Za-z0-9][A-Za-z0-9._-]*"
+                    ],
+                    "typedef": "name"
+                  },
+                  "description": "For version v3: the v3-user whose keys sign and encrypt (authPriv)."
+                }
+              ],
+              "description": "Where notifications (traps) are sent."
             }
           ],
           "description": "The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here."
@@ -564,6 +712,86 @@ export const VCN_SCHEMA: ModuleSchema = {
               "default": "in-service"
             },
             {
+              "kind": "container",
+              "name": "health-check",
+              "presence": true,
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "kind",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "auto",
+                      "tcp",
+                      "heartbeat",
+                      "icmp",
+                      "none"
+                    ]
+                  },
+                  "default": "auto"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "interval-ms",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        10,
+                        3600000
+                      ]
+                    ]
+                  },
+                  "default": "1000"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "timeout-ms",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        10,
+                        60000
+                      ]
+                    ]
+                  },
+                  "default": "300"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "retries",
+                  "type": {
+                    "base": "uint8",
+                    "range": [
+                      [
+                        1,
+                        100
+                      ]
+                    ]
+                  },
+                  "default": "3",
+                  "description": "Consecutive failed probes that make the device failed."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "port",
+                  "type": {
+                    "base": "uint16",
+                    "range": [
+                      [
+                        1,
+                        65535
+                      ]
+                    ]
+                  },
+                  "description": "TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80."
+                }
+              ],
+              "description": "How the engine checks that the device works (issue 7). A device is declared failed after retries consecutive failed probes; then every service using it fails over to its pool alternate in one commit."
+            },
+            {
               "kind": "leaf",
               "name": "description",
               "type": {
@@ -691,6 +919,15 @@ export const VCN_SCHEMA: ModuleSchema = {
               "min": 1,
               "orderedByUser": true,
               "description": "Members in order of preference: a step naming the pool uses the first member that is in service; the others are its alternates."
+            },
+            {
+              "kind": "leaf",
+              "name": "load-sharing",
+              "type": {
+                "base": "boolean"
+              },
+              "default": "false",
+              "description": "When true, a step naming the pool spreads clients over every member that is in service and not failed: the member is chosen by a hash of the client address (source forward, destination reverse), so both directions of a flow meet the same member. A failed member's share moves to the others; the other members keep their clients."
             }
           ]
         }

@@ -109,6 +109,43 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'billing counters: per counter row the base that keeps it monotonic across ruleset reloads and restarts, and its discontinuity time',
+    sql: `
+      -- One row per billing counter (svc/<service>/<port>/in|out, hop/<row>, acl/<service>/<rule>).
+      -- Values are unsigned 64-bit decimals (TEXT: SQLite integers are signed).
+      -- value = (base + kernel reading) mod 2^64; last_* is the kernel reading last seen.
+      CREATE TABLE counter_base (
+        id           TEXT PRIMARY KEY,
+        base_packets TEXT NOT NULL,
+        base_bytes   TEXT NOT NULL,
+        last_packets TEXT NOT NULL,
+        last_bytes   TEXT NOT NULL,
+        since        INTEGER NOT NULL            -- ms since the epoch: the row's discontinuity time
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    description: "commit kinds 'failover' and 'failback': health checking recomputes services with failed devices out of service as commits (issue 7)",
+    sql: `
+      -- SQLite cannot change a CHECK constraint in place: rebuild commit_log (nothing references it by foreign key).
+      CREATE TABLE commit_log_v4 (
+        id          INTEGER PRIMARY KEY,
+        time        INTEGER NOT NULL,
+        user        TEXT NOT NULL,
+        client      TEXT NOT NULL CHECK (client IN ('netconf','tui','cli','system')),
+        comment     TEXT NOT NULL DEFAULT '',
+        kind        TEXT NOT NULL CHECK (kind IN ('commit','confirmed','rollback','revert','startup','failover','failback')),
+        parent      INTEGER,
+        snapshot_id INTEGER NOT NULL REFERENCES snapshot(id)
+      );
+      INSERT INTO commit_log_v4 SELECT id, time, user, client, comment, kind, parent, snapshot_id FROM commit_log;
+      DROP TABLE commit_log;
+      ALTER TABLE commit_log_v4 RENAME TO commit_log;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -13,7 +13,7 @@ import { scaleConfig } from '../../bench/scale-config.js';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { toXml } from '../../mgmt/schema/config-codec.js';
 import { YANG_FILE } from '../../mgmt/schema/generate.js';
-import { runNc, startNcDaemon, type NcDaemon } from './helpers/netconf-daemon.js';
+import { loginUsers, runNc, startNcDaemon, type NcDaemon } from './helpers/netconf-daemon.js';
 
 const hasNcclient = spawnSync('/usr/bin/python3', ['-c', 'import ncclient'], { encoding: 'utf8' }).status === 0;
 type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,6 +24,7 @@ const service = (name: string, ip: string, device: string) =>
 
 function baseConfig(): Config {
   const c = scaleConfig(1);
+  c.system.login.user = loginUsers();
   c.services.service.push({
     name: 'web',
     customer: 'acme',
@@ -178,6 +179,8 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.sees_own).toBe(true);
     expect(r.sees_other).toBe(false);
     expect(r.sees_devices).toBe(false);
+    expect(r.sees_system).toBe(false);
+    expect(r.own_system.error).toMatchObject({ tag: 'access-denied', path: '/vcn:system' });
     expect(r.own_acl).toHaveProperty('ok');
     expect(r.commit).toHaveProperty('ok');
     expect(r.committed_rule).toBe(true);
@@ -187,6 +190,7 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.copy.error).toMatchObject({ tag: 'access-denied' });
     expect(r.kill.error).toMatchObject({ tag: 'access-denied' });
     expect(r.oper_reads_all).toBe(true);
+    expect(r.oper_sees_hashes).toBe(false);
     expect(r.oper_edit.error).toMatchObject({ tag: 'access-denied' });
     expect(r.oper_commit.error).toMatchObject({ tag: 'access-denied' });
     expect(r.bad_password).toBe('AuthenticationError');

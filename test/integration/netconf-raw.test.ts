@@ -102,6 +102,22 @@ describe('NETCONF raw framing and garbage', () => {
     await good();
   });
 
+  it('deep nesting gets too-big and the session goes on; 200 pipelined rpcs are answered in order', async () => {
+    const c = new Raw(d.socket);
+    c.send(hello(true));
+    const deep = `<rpc message-id="deep" xmlns="${BASE}"><get-config><source><running/></source><filter>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</filter></get-config></rpc>`;
+    c.send(chunk(deep));
+    const many = Array.from({ length: 200 }, (_, i) => chunk(`<rpc message-id="p${i}" xmlns="${BASE}"><get-config><source><running/></source></get-config></rpc>`)).join('');
+    c.send(many);
+    expect(await c.waitFor(() => c.buf.includes('message-id="p199"'), 20_000)).toBe(true);
+    const r = c.replies;
+    expect(r[0]).toContain('<error-tag>too-big</error-tag>');
+    expect(r[0]).toContain('nested deeper');
+    expect(r.slice(1).map((x) => /message-id="(p\d+)"/.exec(x)?.[1])).toEqual(Array.from({ length: 200 }, (_, i) => `p${i}`));
+    expect(c.closed).toBe(false);
+    c.sock.destroy();
+  });
+
   it('a session that sends no proper hello is closed', async () => {
     const c = new Raw(d.socket);
     c.send(`<rpc message-id="1" xmlns="${BASE}"><get/></rpc>]]>]]>`);

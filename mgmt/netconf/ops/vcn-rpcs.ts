@@ -6,6 +6,7 @@
  */
 import type { ConfigRef } from '../../northbound/northbound.js';
 import { VCN_SCHEMA } from '../../schema/schema.generated.js';
+import { redactValue } from '../nacm.js';
 import { need, roles, type OpContext, type OpDef } from '../rpc-dispatch.js';
 import { rpcError, toXPath } from '../rpc-error.js';
 import { leaf, text } from '../xml.js';
@@ -33,7 +34,9 @@ async function rollback(ctx: OpContext): Promise<string> {
 
 function compare(ctx: OpContext): string {
   const { server, session } = ctx;
-  const changes = server.nb.compare(session.nbSession, ref(ctx, 'from'), ref(ctx, 'to'), { shared: true });
+  const all = server.nb.compare(session.nbSession, ref(ctx, 'from'), ref(ctx, 'to'), { shared: true });
+  // Secrets (password hashes) are for admins only.
+  const changes = session.user.role === 'admin' ? all : all.map((c) => ({ ...c, old: redactValue(c.path, c.old), new: redactValue(c.path, c.new) }));
   const val = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
   return changes
     .map(

@@ -7,12 +7,26 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../../appliance/model/config.generated.js';
 import { DryDriver } from '../../../appliance/datapath/dry-driver.js';
 import { startDaemon, type Daemon } from '../../../mgmt/daemon.js';
 
 export const MACS = { e0: '02:ee:00:00:00:01', e1: '02:ee:00:00:00:02', e2: '02:ee:00:00:00:03', e3: '02:ee:00:00:00:04' };
 export const ADMIN_PASSWORD = 'admin-secret';
 const SCRIPTS = join(import.meta.dirname, '..', 'ncclient');
+
+/**
+ * Login users for system/login/user (clear text here: the daemon stores the
+ * hash). Until a configuration with users is committed, only the bootstrap
+ * admin (store) with ADMIN_PASSWORD logs on.
+ */
+export function loginUsers(): Config['system']['login']['user'] {
+  return [
+    { name: 'admin', class: 'admin', password: ADMIN_PASSWORD, 'ssh-key': [] },
+    { name: 'oper', class: 'operator', password: 'oper-pw', 'ssh-key': [] },
+    { name: 'acme', class: 'customer', customer: 'acme', password: 'acme-pw', 'ssh-key': [] },
+  ];
+}
 
 export interface NcDaemon {
   daemon: Daemon;
@@ -33,8 +47,6 @@ export async function startNcDaemon(opts: { maxMessage?: number } = {}): Promise
     netconf: { ssh: { port: 0, host: '127.0.0.1' }, unix: socket, adminPassword: ADMIN_PASSWORD, maxMessage: opts.maxMessage },
   });
   const nc = daemon.netconf!;
-  nc.server.users.set({ name: 'oper', role: 'operator', password: 'oper-pw' });
-  nc.server.users.set({ name: 'acme', role: 'customer', customer: 'acme', password: 'acme-pw' });
   return {
     daemon,
     port: nc.ssh!.port,

@@ -10,6 +10,8 @@ view = c.get_config(source="running").data_xml
 out["sees_own"] = "<name>web</name>" in view
 out["sees_other"] = "<name>svc0</name>" in view
 out["sees_devices"] = "<device>" in view or "srv0" in view
+out["sees_system"] = "<system" in view or "$scrypt$" in view
+out["own_system"] = attempt(lambda: c.edit_config(target="candidate", config=C % f'<system xmlns="{VCN}"><login><user><name>acme</name><class>admin</class></user></login></system>'))
 out["own_acl"] = attempt(lambda: c.edit_config(target="candidate", config=acl("web", 5)))
 out["commit"] = attempt(lambda: c.commit())
 out["other_acl"] = attempt(lambda: c.edit_config(target="candidate", config=acl("svc0", 5)))
@@ -21,7 +23,9 @@ adm = connect(a)
 out["committed_rule"] = "198.51.100.0/24" in adm.get_config(source="running").data_xml
 adm.close_session()
 o = connect(a, "oper", "oper-pw")
-out["oper_reads_all"] = "<name>svc0</name>" in o.get_config(source="running").data_xml
+oview = o.get_config(source="running").data_xml
+out["oper_reads_all"] = "<name>svc0</name>" in oview and "<name>acme</name>" in oview
+out["oper_sees_hashes"] = "$scrypt$" in oview or "<password>" in oview
 out["oper_edit"] = attempt(lambda: o.edit_config(target="candidate", config=acl("web", 6)))
 out["oper_commit"] = attempt(lambda: o.commit())
 o.close_session()

@@ -1,0 +1,80 @@
+/**
+ * Billing counters from the data plane: one kernel read (netlink) attributed
+ * to service ports, hops (sequence-table rows) and client ACL rules, passed
+ * through the ledger so each is monotonic. Readers (SNMP, the accounting
+ * sampler) share one read: concurrent callers wait for the same read, and
+ * SNMP requests are answered from the last reading (recent()).
+ *
+ * Counter ids: svc/<service>/<port|->/in, svc/<service>/<port|->/out,
+ * hop/<row id>, client/<acl counter name>.
+ */
+import type { Datapath } from '../../appliance/datapath/datapath.js';
+import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
+import { CounterLedger, type Billed, type RawCount } from './ledger.js';
+import type Database from 'better-sqlite3';
+
+export interface BillingReading {
+  /** When the kernel was read (ms since the epoch). */
+  at: number;
+  /** The ruleset the counters belong to (undefined: the data plane is not loaded). */
+  ruleset: RenderedRuleset | undefined;
+  values: Map<string, Billed>;
+}
+
+export const svcCounterId = (service: string, port: number | undefined, side: 'in' | 'out') => `svc/${service}/${port ?? '-'}/${side}`;
+export const hopCounterId = (row: string) => `hop/${row}`;
+export const clientCounterId = (aclCounter: string) => `client/${aclCounter}`;
+
+export class Billing {
+  readonly ledger: CounterLedger;
+  private last: BillingReading | undefined;
+  private inflight: Promise<BillingReading> | undefined;
+
+  constructor(
+    db: Database.Database,
+    private readonly datapath: Datapath,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ledger = new CounterLedger(db);
+  }
+
+  /**
+   * A reading for answering requests without waiting on the kernel: the last
+   * one, and when it is older than maxAgeMs (or belongs to another ruleset) a
+   * new read starts in the background for the next caller. Only the very
+   * first call waits. Reading 10k services' counters costs a process start
+   * and a netlink dump (up to seconds on a loaded machine): an SNMP request
+   * must not pay that, or snmpd times the subagent out.
+   */
+  recent(maxAgeMs = 1000): Promise<BillingReading> {
+    const last = this.last;
+    if (!last) return this.fresh();
+    if (last.ruleset !== this.datapath.running() || this.now() - last.at > maxAgeMs) void this.fresh().catch(() => undefined);
+    return Promise.resolve(last);
+  }
+
+  /** A new reading (shared with a read already under way). */
+  fresh(): Promise<BillingReading> {
+    return (this.inflight ??= this.readNow().finally(() => (this.inflight = undefined)));
+  }
+
+  private async readNow(): Promise<BillingReading> {
+    const ruleset = this.datapath.running();
+    if (!ruleset) {
+      this.last = { at: this.now(), ruleset: undefined, values: this.ledger.current() };
+      return this.last;
+    }
+    const snap = await this.datapath.readCounters();
+    if (this.datapath.running() !== ruleset) return this.readNow(); // a commit landed during the read
+    const reading = new Map<string, RawCount>();
+    for (const sp of snap.servicePorts.values()) {
+      reading.set(svcCounterId(sp.service, sp.servicePort, 'in'), sp.in);
+      reading.set(svcCounterId(sp.service, sp.servicePort, 'out'), sp.out);
+    }
+    for (const [row, c] of snap.rows) reading.set(hopCounterId(row), c);
+    for (const [name, c] of snap.acl) reading.set(clientCounterId(name), c);
+    const at = snap.at.getTime();
+    this.last = { at, ruleset, values: this.ledger.observe(reading, at) };
+    return this.last;
+  }
+}
