@@ -25,7 +25,8 @@ commands:
   discard                          throw the candidate away
   rollback N [-m TEXT]             make commit N's configuration running again
   compare A B                      differences between commits/running/candidate/startup
-  validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  validate [SERVICE [PORT]]        validate the candidate; SERVICE: probe its hops (needs --health)
+  trace CLIENT-IP SERVICE-IP [S]   trace test traffic through the engine (needs --health)
   tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
@@ -37,7 +38,7 @@ exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot conne
 `;
 
 /** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
-const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace'];
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 

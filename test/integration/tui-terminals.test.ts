@@ -72,6 +72,9 @@ describe('vcn tui on vt100, vt220 and linux terminals', { timeout: 300_000 }, ()
       await t.type('20 deny nonsense\r');
       const err = await t.waitFor(/ERROR SCHEMA_\w+/);
       expect(err).toMatch(/10 deny\s+192\.0\.2\.0\/24/);
+      // This daemon runs no health checks: the hop probe says so with its code.
+      t.send('p');
+      await t.waitFor('ERROR NOT_AVAILABLE');
       t.send('e');
       await t.waitFor('Step to change');
       await t.type('80 2 device srv2\r');

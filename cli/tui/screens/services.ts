@@ -84,7 +84,7 @@ export function servicesScreen(app: App): Screen {
     const s = config.services.service.find((x) => x.name === name);
     if (!s) return showList();
     text(app, 0, 21, serviceDetail(config, s).slice(0, 21).join('\n'));
-    app.setHelp('Esc:back e:step a:add rule x:del rule t:ACL default');
+    app.setHelp('Esc:back p:probe e:step a:+rule x:-rule t:ACL dflt');
     app.screen.render();
   };
 
@@ -230,6 +230,16 @@ export function servicesScreen(app: App): Screen {
           );
           await showDetail(detailOf);
           app.info(`Step ${seq} of port ${port} now uses ${kind} ${target} in the candidate (c: commit)`);
+          return true;
+        }
+        if (name === 'p') {
+          app.info(`Probing every hop of ${detailOf} ...`);
+          const r = await app.client.validateService(detailOf);
+          const lines = r.hops.map((h) => `   ${(h.port ?? '').padStart(5)} [${h.seq}] ${`${h.device}${h.copy ? ' (copy)' : ''}`.padEnd(16)} ${(h.check ?? '').padEnd(10)} ${h.result.padEnd(7)} ${h.latencyUs !== undefined ? `${(h.latencyUs / 1000).toFixed(1)} ms` : ''} ${h.error ?? ''}`.slice(0, 79));
+          const shown = serviceDetail(config, s).slice(0, 21 - lines.length - 1);
+          for (const ch of [...app.body.children]) ch.destroy();
+          text(app, 0, 21, [...shown, ' Hop probe:', ...lines].slice(0, 21).join('\n'));
+          app.info(r.broken ? `Service ${detailOf} is broken at ${r.broken}.` : `Every hop of ${detailOf} answered.`);
           return true;
         }
         if (name === 't') {
