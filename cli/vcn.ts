@@ -9,7 +9,6 @@
  */
 import { parseArgs } from 'node:util';
 import { compileCommand, type CommandIo } from './compile-command.js';
-import { CLIENT_COMMANDS, clientCommand } from './commands/dispatch.js';
 
 const USAGE = `usage: vcn <command> [options]
 
@@ -26,7 +25,8 @@ commands:
   discard                          throw the candidate away
   rollback N [-m TEXT]             make commit N's configuration running again
   compare A B                      differences between commits/running/candidate/startup
-  validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  validate [SERVICE [PORT]]        validate the candidate; SERVICE: probe its hops (needs --health)
+  trace CLIENT-IP SERVICE-IP [S]   trace test traffic through the engine (needs --health)
   tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
@@ -36,6 +36,9 @@ rollback, compare), -m TEXT (commit comment)
 exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot connect,
 4 not available in this daemon
 `;
+
+/** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace'];
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
@@ -64,7 +67,11 @@ async function main(argv: string[]): Promise<number> {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      if (CLIENT_COMMANDS.includes(command)) return clientCommand(command, rest, io);
+      if (CLIENT_COMMANDS.includes(command)) {
+        // Loaded on demand: `vcn compile` and usage errors stay as quick to start as before.
+        const { clientCommand } = await import('./commands/dispatch.js');
+        return clientCommand(command, rest, io);
+      }
       io.err(`vcn: unknown command '${command}'\n${USAGE}`);
       return 2;
   }

@@ -1,12 +1,10 @@
 /** The daemon-facing subcommands of `vcn`: option parsing and dispatch onto cli/commands/*. */
 import { parseArgs } from 'node:util';
 import type { CommandIo } from '../compile-command.js';
-import { commitCommand, compareCommand, rollbackCommand, validateCommand } from './commit-ops.js';
+import { commitCommand, compareCommand, rollbackCommand, traceCommand, validateCommand } from './commit-ops.js';
 import { EXIT, reportError, socketPath, UsageError, withClient } from './common.js';
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
-
-export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -65,7 +63,9 @@ export async function clientCommand(command: string, argv: string[], io: Command
       case 'compare':
         return compareCommand(c, args, json, io);
       case 'validate':
-        return validateCommand(c, args, io);
+        return validateCommand(c, args, json, io);
+      case 'trace':
+        return traceCommand(c, args, json, io);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
