@@ -57,7 +57,7 @@ export function dnsmasqPlan(config: Config | undefined, p: DnsmasqPaths): Dnsmas
     for (const i of [...dhcp].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const d = i.dhcp!;
       // Serve exactly the configured device segments: DHCP on the uplink would hand addresses to clients.
-      args.push(`--interface=${i.name}`, `--dhcp-range=${i.name},${d['range-start']},${d['range-end']},${d['lease-time']}`);
+      args.push(`--interface=${i.name}`, `--dhcp-range=set:${i.name},${d['range-start']},${d['range-end']},${d['lease-time']}`);
     }
   }
   return { args, hosts: lines.length ? `${lines.join('\n')}\n` : '', needed: !!names || dhcp.length > 0 };

@@ -52,7 +52,8 @@ export class NamesService {
   sync(): Promise<void> {
     const run = async () => {
       const { id, config } = this.ctx.store.running();
-      if (id === this.lastCommit && (this.dnsmasq.running() || !this.needed)) return;
+      // Same commit: nothing to do unless dnsmasq died (a start that failed waits for the next commit).
+      if (id === this.lastCommit && (this.dnsmasq.running() || !this.needed || this.failed)) return;
       this.lastCommit = id;
       const plan = dnsmasqPlan(config, { dir: this.o.dir, defaultListen: this.o.defaultListen, port: this.o.port });
       this.needed = plan.needed;
@@ -61,7 +62,9 @@ export class NamesService {
         await this.dnsmasq.stop();
         return;
       }
+      this.failed = true;
       const how = await this.dnsmasq.ensure(plan.args);
+      this.failed = false;
       this.ctx.log(`service names: ${how} for commit ${id}`);
     };
     this.queue = this.queue.then(run, run).catch((e: unknown) => this.ctx.log(`service names: ${(e as Error).message}`));
@@ -69,6 +72,7 @@ export class NamesService {
   }
 
   private needed = false;
+  private failed = false;
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
