@@ -27,10 +27,12 @@ commands:
   rollback N [-m TEXT]             make commit N's configuration running again
   compare A B                      differences between commits/running/candidate/startup
   validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  cutover-name NAME IP [-m TEXT]   remap a service name to IP in one commit (rollback maps it back)
+  detect-server-mode DEVICE [IP [PORT]]  probe whether a server answers in loopback, alias or nat mode
   tui                              the full-screen console interface
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
-rollback, compare), -m TEXT (commit comment)
+rollback, compare, cutover-name, detect-server-mode), -m TEXT (commit comment)
 exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot connect,
 4 not available in this daemon
 `;

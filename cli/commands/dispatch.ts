@@ -5,8 +5,9 @@ import { commitCommand, compareCommand, rollbackCommand, validateCommand } from 
 import { EXIT, reportError, socketPath, UsageError, withClient } from './common.js';
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
+import { cutoverNameCommand, detectModeCommand } from './share-ops.js';
 
-export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate'];
+export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'cutover-name', 'detect-server-mode'];
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -66,6 +67,10 @@ export async function clientCommand(command: string, argv: string[], io: Command
         return compareCommand(c, args, json, io);
       case 'validate':
         return validateCommand(c, args, io);
+      case 'cutover-name':
+        return cutoverNameCommand(c, args, values.message, json, io);
+      case 'detect-server-mode':
+        return detectModeCommand(c, args, json, io);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

@@ -16,6 +16,7 @@ import { startDaemon, type Daemon } from '../../mgmt/daemon.js';
 import { FRONTEND_NS, NetconfClient } from '../../cli/netconf-client/client.js';
 import { MiniNet } from './helpers/netns-mini.js';
 import { requireRoot } from './helpers/root.js';
+import { runProcess } from '../../appliance/run-process.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const NAME = 'shop.example.net';
@@ -120,6 +121,13 @@ describe('service names (dnsmasq from the running configuration)', () => {
     await nc.rollback(before, 'undo the cut-over');
     await expect.poll(async () => (await resolve())[0].sort(), { timeout: 10_000 }).toEqual([W1, W2]);
   });
+
+  it('vcn cutover-name does the same from the command line', async () => {
+    const r = await runProcess(['node', '--import', 'tsx', join(import.meta.dirname, '../../cli/vcn.ts'), 'cutover-name', NAME, W1, '--json', '--socket', join(dir, 'nc.sock')], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.toString())).toMatchObject({ name: NAME, serviceIp: W1 });
+    await expect.poll(async () => (await resolve())[0], { timeout: 10_000 }).toEqual([W1]);
+  }, 60_000);
 
   it('a cut-over of an unknown name is refused with its code, and nothing is committed', async () => {
     const head = (await nc.history(1))[0].id;

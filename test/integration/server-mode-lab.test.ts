@@ -16,6 +16,7 @@ import { startDaemon, type Daemon } from '../../mgmt/daemon.js';
 import { FRONTEND_NS, NetconfClient } from '../../cli/netconf-client/client.js';
 import { children, text } from '../../mgmt/netconf/xml.js';
 import { requireRoot } from './helpers/root.js';
+import { runProcess } from '../../appliance/run-process.js';
 
 let lab: Lab;
 let daemon: Daemon | undefined;
@@ -67,6 +68,12 @@ describe('detect-server-mode on the lab servers', () => {
   it('the verdict comes from the wire: slo probed for an address it does not hold looks like a NAT server', async () => {
     const reply = await nc.rpc(`<detect-server-mode xmlns="${FRONTEND_NS}"><device>slo</device><service-ip>${lab.plan.service.W3}</service-ip></detect-server-mode>`);
     expect(text(reply.find((e) => e.localName === 'mode')!)).toBe('nat');
+  }, 60_000);
+
+  it('vcn detect-server-mode prints the verdict with its evidence', async () => {
+    const r = await runProcess(['node', '--import', 'tsx', join(import.meta.dirname, '../../cli/vcn.ts'), 'detect-server-mode', 'sal', '--socket', join(dir, 'nc.sock')], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.toString()).toMatch(/^sal: alias\n.*ARP for .*: silent/s);
   }, 60_000);
 
   it('a device that does not exist is refused with its code', async () => {
