@@ -49,7 +49,9 @@ export function dnsmasqPlan(config: Config | undefined, p: DnsmasqPaths): Dnsmas
     `--port=${names ? p.port ?? 53 : 0}`,
   ];
   if (names) {
-    const listen = names['listen-address'].length ? names['listen-address'] : p.defaultListen ?? [];
+    // Configured addresses, else the daemon's, else the addresses of the management interfaces.
+    const management = (config?.interfaces.interface ?? []).filter((i) => i.role === 'management').flatMap((i) => i.address.map((a) => a.split('/')[0]));
+    const listen = names['listen-address'].length ? names['listen-address'] : p.defaultListen?.length ? p.defaultListen : management;
     for (const a of [...listen].sort()) args.push(`--listen-address=${a}`);
   }
   if (dhcp.length) {

@@ -29,6 +29,13 @@ describe('dnsmasq plan', () => {
     expect(p.args).not.toContain('--listen-address=198.51.100.1');
   });
 
+  it('listens on the management interfaces when nothing else names an address', () => {
+    const c = base();
+    c.interfaces.interface.push({ name: 'm0', role: 'management', address: ['192.0.2.7/24'], gateway: {} });
+    c['service-names'] = { 'listen-address': [], ttl: 5, name: [] };
+    expect(dnsmasqPlan(c, { dir: '/d' }).args).toContain('--listen-address=192.0.2.7');
+  });
+
   it('serves DHCP on device segments only, never on the uplink', () => {
     const p = dnsmasqPlan(base(), { dir: '/d' });
     expect(p.needed).toBe(true);
