@@ -83,9 +83,15 @@ export const OPERATION_ERROR_CODES = {
   SNMPD_START: 'snmpd did not start',
   DNSMASQ_START: 'dnsmasq did not start',
   NO_SUCH_NAME: 'no such service name',
-  NO_SUCH_DEVICE: 'no such device',
   PROBE_FAILED: 'the server mode probe could not run',
   ACCOUNTING_RANGE: 'the accounting time range is not valid',
+  // Health checking and service operations (mgmt/health).
+  NO_SUCH_DEVICE: 'the device does not exist',
+  NO_SUCH_SERVICE: 'the service does not exist',
+  HEALTH_OFF: 'health checking does not run in this daemon',
+  HEALTH_NOT_FAILED: 'the device is not failed over',
+  HEALTH_DEVICE_DOWN: 'the device still fails its health check',
+  TRACE_FAILED: 'the trace could not be run',
 } as const;
 
 export const ERROR_CODES = { ...CONFIG_ERROR_CODES, ...OPERATION_ERROR_CODES };

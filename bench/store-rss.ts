@@ -29,7 +29,7 @@ for (const n of sizes) {
       execFileSync('ip', ['-n', ns, 'link', 'add', `e${i}`, 'type', 'veth', 'peer', 'name', `p${i}`]);
       execFileSync('ip', ['-n', ns, 'link', 'set', `e${i}`, 'up']);
     }
-    const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: '--expose-gc' } });
+    const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: `--expose-gc ${process.env.VCND_NODE_OPTIONS ?? ''}` } });
     pid = child.pid!;
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const next = async () => JSON.parse(String((await lines.next()).value)) as { result?: unknown; error?: { message: string } };

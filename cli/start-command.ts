@@ -25,6 +25,9 @@ function chainsOf(s: ServicePolicy): { port: string; devices: string[] }[] {
   return [...byPort].map(([port, steps]) => ({ port: port ? ` port ${port}` : '', devices: steps.sort((a, b) => a[0] - b[0]).map(([, d]) => d) }));
 }
 
+/** The lab's SNMPv3 user (demo pass phrases, printed below). */
+const LAB_SNMP_USER = { name: 'lab', 'auth-protocol': 'sha-256' as const, 'auth-password': 'lab-auth-pass', 'priv-protocol': 'aes-128' as const, 'priv-password': 'lab-priv-pass' };
+
 export async function startCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { once: { type: 'boolean' }, interval: { type: 'string', default: '10' } } });
   if (process.getuid?.() !== 0) {
@@ -46,13 +49,17 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
   try {
     const ns = lab.ns('eng');
     const datapath = new NftDriver({ netns: ns });
-    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined });
+    // SNMP: snmpd in the engine namespace (on its loopback: the lab's engine has no management address) with the VCN-MIB subagent.
+    const snmp = { dir: `${lab.plan.workDir}/snmp`, netns: ns };
+    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined, snmp });
     stopDaemon = () => daemon.stop();
     const { config, issues } = checkConfig(JSON.parse(JSON.stringify(lab.demoConfig())));
     if (issues.length) throw new Error(`demo configuration invalid:\n${issues.map(formatIssue).join('\n')}`);
+    config.system.snmp = { ...config.system.snmp, enabled: true, 'listen-address': ['127.0.0.1'], community: [{ name: 'lab-ro', source: ['127.0.0.1/32'] }], 'v3-user': [LAB_SNMP_USER] };
     const session = daemon.northbound.openSession('admin', 'cli');
     daemon.northbound.setCandidate(session.id, config);
     const result = await daemon.northbound.commit(session.id, { comment: 'vcn start: demo configuration' });
+    await daemon.snmp?.settle(); // snmpd and the subagent follow the commit
     const prepared = { table: compile(config) };
     const p = lab.plan;
     io.out(
@@ -72,8 +79,10 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
         `  ip netns exec ${lab.ns('cl2')} curl http://${p.upstream.ipv4}/        # isp: client ${hostIp(p, 'cl2')} → firewall → upstream`,
         `  ip netns exec ${ns} nft list table netdev vcn                # the engine's ruleset`,
         `  bin/vcn compile --config <file>                                    # sequence table of a configuration file`,
+        `  ip netns exec ${ns} snmpbulkwalk -v3 -l authPriv -u ${LAB_SNMP_USER.name} -a SHA-256 -A ${LAB_SNMP_USER['auth-password']} -x AES -X ${LAB_SNMP_USER['priv-password']} 127.0.0.1 1.3.6.1.4.1.32473.1   # VCN-MIB`,
+        `  ip netns exec ${ns} snmpbulkwalk -v2c -c lab-ro 127.0.0.1 1.3.6.1.4.1.32473.1.1.2                # service table (v2c)`,
         '',
-        'Not running yet (later issues): NETCONF on 830, SNMP, the serial TUI.',
+        `SNMP: snmpd (pid ${daemon.snmp?.snmpd.pid ?? 'not started'}) on 127.0.0.1:161 in ${ns}, files in ${snmp.dir}. Not running yet (later issues): NETCONF on 830, the serial TUI.`,
         values.once ? '' : `Counters every ${values.interval} s; Ctrl-C tears everything down.`,
         '',
       ].join('\n'),

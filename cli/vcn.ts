@@ -30,6 +30,8 @@ commands:
   cutover-name NAME IP [-m TEXT]   remap a service name to IP in one commit (rollback maps it back)
   detect-server-mode DEVICE [IP [PORT]]  probe whether a server answers in loopback, alias or nat mode
   tui                              the full-screen console interface
+  accounting --db FILE [--from T] [--to T] [--format csv|json]
+                                   usage per service·port and per client for a time range
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
 rollback, compare, cutover-name, detect-server-mode), -m TEXT (commit comment)
@@ -45,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
     case 'compile': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } } });
       return compileCommand(values, io);
+    }
+    case 'accounting': {
+      const { accountingCommand } = await import('./accounting-command.js');
+      return accountingCommand(rest, io);
     }
     case 'start': {
       const { startCommand } = await import('./start-command.js');

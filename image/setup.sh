@@ -14,7 +14,7 @@ IMAGE_PACKAGES=(
   e2fsprogs         # mkfs.ext4 -d populates a filesystem image from a directory
   fdisk             # sfdisk partitions the disk file
   openssh-client    # ssh-keygen for the one-build Packer key
-  python3-ncclient snmp iproute2 # the boot test's clients
+  python3-ncclient snmp iproute2 tcpdump # the boot test's clients
 )
 
 missing=()

@@ -16,10 +16,16 @@
  *           interface dhcp blocks, with its hosts and lease files in DIR; --names-listen ADDR (repeatable)
  *           answers there when service-names names no listen address; --names-port N (default 53)
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+ * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
+ * --admin-password-file PATH
+ *           while the store has no users, create `admin` with the password in PATH
+ *           (the image's first-boot seed; there is no default password)
+ * --health  health checks, passive detection and automatic failover (mgmt/health)
  * --stdio   a JSON-lines control channel on stdin/stdout onto the same Northbound
  *           methods (one session), for tests and local tooling until the NETCONF
  *           server serves this API
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { VcnError } from '../appliance/errors.js';
@@ -34,6 +40,8 @@ import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
 import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
 import { NamesService, type NamesOptions } from './names/names-service.js';
+import { startHealth, type HealthDaemonOptions } from './health/start.js';
+import type { HealthMonitor } from './health/monitor.js';
 
 export interface DaemonOptions {
   db: string;
@@ -53,6 +61,8 @@ export interface DaemonOptions {
   names?: NamesOptions;
   /** Accounting sample interval (ms, default 60000; 0: no sampler). */
   sampleEveryMs?: number;
+  /** Health checking and failover (mgmt/health); off when absent. */
+  health?: HealthDaemonOptions;
 }
 
 export interface Daemon {
@@ -64,6 +74,7 @@ export interface Daemon {
   sampler?: AccountingSampler;
   snmp?: SnmpService;
   names?: NamesService;
+  health?: HealthMonitor;
   stop(): Promise<void>;
 }
 
@@ -115,19 +126,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Like SNMP: the appliance keeps running without names; the watcher retries on the next commit.
     await names.start().catch((e: unknown) => log(`service names: cannot start: ${(e as Error).message}`));
   }
+  // ---- health checking and failover (mgmt/health) ----
+  const health = opts.health ? await startHealth({ store, northbound, datapath, facts, netns: opts.netns, netconf: netconf?.server, snmp, log }, opts.health) : undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await health?.stop();
       await names?.stop();
       await snmp?.stop();
       await sampler?.stop();
+      // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
+      await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
       datapath.close?.();
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, billing, sampler, snmp, names, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, names, health, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -215,6 +231,9 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--names-listen') o.names = { dir: '', ...o.names, defaultListen: [...(o.names?.defaultListen ?? []), value()] };
     else if (a === '--names-port') o.names = { dir: '', ...o.names, port: Number(value()) };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
+    else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
+    else if (a === '--health') o.health = {};
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
@@ -228,6 +247,9 @@ async function main(): Promise<void> {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
     process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--names-dir DIR [--names-listen ADDR] [--names-port N]] [--sample-every S]\n`);
+    process.stderr.write(
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
+    );
     process.exit(2);
   }
   let d: Daemon;

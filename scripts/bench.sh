@@ -11,3 +11,7 @@ for b in bench/datapath-*.ts; do
   echo "== $b"
   $NODE "$b"
 done
+echo "== NETCONF at scale (issue 5): get-config of 10k services over the unix socket and SSH, one-service edit + commit"
+$NODE bench/netconf-scale.ts 10000 5
+echo "== SNMP: bulkwalk of the service table through snmpd + subagent (issue 6)"
+$NODE bench/snmp-walk.ts

@@ -135,6 +135,16 @@ export interface Interfaces {
   interface: Interface[];
 }
 
+export interface HealthCheck {
+  kind: 'auto' | 'tcp' | 'heartbeat' | 'icmp' | 'none';
+  'interval-ms': number;
+  'timeout-ms': number;
+  /** Consecutive failed probes that make the device failed. */
+  retries: number;
+  /** TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80. */
+  port?: number;
+}
+
 export interface Leg {
   /** Leg name, e.g. fw0 and fw1. */
   name: string;
@@ -152,6 +162,8 @@ export interface Device {
   /** The device's own address: the NAT target for mode nat, the service address for mode server-ip, and the address health checks use. */
   ip?: string;
   'admin-state': AdminState;
+  /** How the engine checks that the device works (issue 7). A device is declared failed after retries consecutive failed probes; then every service using it fails over to its pool alternate in one commit. */
+  'health-check'?: HealthCheck;
   description?: string;
   /** Where the device attaches to the engine. The first leg faces the clients, the last leg faces the servers; a one-armed device has one. */
   leg: Leg[];

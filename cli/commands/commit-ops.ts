@@ -4,6 +4,7 @@
  */
 import type { CommandIo } from '../compile-command.js';
 import type { Change, ConfigRef, NetconfClient } from '../netconf-client/client.js';
+import { changeLines } from '../views/change-lines.js';
 import { UsageError } from './common.js';
 
 function ref(s: string | undefined): ConfigRef {
@@ -18,11 +19,10 @@ function wholeNumber(s: string | undefined, what: string): number {
   return Number(s);
 }
 
-const SIGN: Record<string, string> = { added: '+', removed: '-', changed: '~' };
-
+/** One line per changed leaf, in the words of `vcn set` (cli/views/change-lines.ts). */
 export function formatChanges(changes: Change[]): string {
-  return changes
-    .map((c) => `${SIGN[c.operation] ?? '?'} ${c.path}${c.operation === 'changed' ? `: ${c.old} -> ${c.new}` : c.operation === 'added' && c.new !== undefined ? ` = ${c.new}` : ''}\n`)
+  return changeLines(changes)
+    .map((l) => `${l}\n`)
     .join('');
 }
 

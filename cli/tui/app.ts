@@ -60,6 +60,7 @@ export class App {
   private timer?: NodeJS.Timeout;
   private clock?: NodeJS.Timeout;
   private refreshing = false;
+  private lastRefreshError?: string;
   private exitResolve?: (code: number) => void;
 
   constructor(o: AppOptions) {
@@ -147,8 +148,12 @@ export class App {
       if (!this.prompting) await this.current?.refresh?.();
       this.drawHeader();
       this.screen.render();
+      this.lastRefreshError = undefined;
     } catch (e) {
-      if (e instanceof NetconfConnectError) this.error(e);
+      // Shown once per distinct failure: a refresh every second must not flood a 9600-baud line.
+      const text = (e as Error).message;
+      if (text !== this.lastRefreshError) this.error(e instanceof NetconfConnectError || e instanceof NetconfRpcError ? e : new Error(`refresh failed: ${text}`));
+      this.lastRefreshError = text;
     } finally {
       this.refreshing = false;
     }

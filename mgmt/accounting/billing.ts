@@ -2,8 +2,8 @@
  * Billing counters from the data plane: one kernel read (netlink) attributed
  * to service ports, hops (sequence-table rows) and client ACL rules, passed
  * through the ledger so each is monotonic. Readers (SNMP, the accounting
- * sampler) share one read: a reading younger than maxAgeMs is reused and
- * concurrent callers wait for the same read.
+ * sampler) share one read: concurrent callers wait for the same read, and
+ * SNMP requests are answered from the last reading (recent()).
  *
  * Counter ids: svc/<service>/<port|->/in, svc/<service>/<port|->/out,
  * hop/<row id>, client/<acl counter name>.
@@ -38,8 +38,23 @@ export class Billing {
     this.ledger = new CounterLedger(db);
   }
 
-  read(maxAgeMs = 1000): Promise<BillingReading> {
-    if (this.last && this.now() - this.last.at <= maxAgeMs) return Promise.resolve(this.last);
+  /**
+   * A reading for answering requests without waiting on the kernel: the last
+   * one, and when it is older than maxAgeMs (or belongs to another ruleset) a
+   * new read starts in the background for the next caller. Only the very
+   * first call waits. Reading 10k services' counters costs a process start
+   * and a netlink dump (up to seconds on a loaded machine): an SNMP request
+   * must not pay that, or snmpd times the subagent out.
+   */
+  recent(maxAgeMs = 1000): Promise<BillingReading> {
+    const last = this.last;
+    if (!last) return this.fresh();
+    if (last.ruleset !== this.datapath.running() || this.now() - last.at > maxAgeMs) void this.fresh().catch(() => undefined);
+    return Promise.resolve(last);
+  }
+
+  /** A new reading (shared with a read already under way). */
+  fresh(): Promise<BillingReading> {
     return (this.inflight ??= this.readNow().finally(() => (this.inflight = undefined)));
   }
 
@@ -50,6 +65,7 @@ export class Billing {
       return this.last;
     }
     const snap = await this.datapath.readCounters();
+    if (this.datapath.running() !== ruleset) return this.readNow(); // a commit landed during the read
     const reading = new Map<string, RawCount>();
     for (const sp of snap.servicePorts.values()) {
       reading.set(svcCounterId(sp.service, sp.servicePort, 'in'), sp.in);
@@ -58,7 +74,7 @@ export class Billing {
     for (const [row, c] of snap.rows) reading.set(hopCounterId(row), c);
     for (const [name, c] of snap.acl) reading.set(clientCounterId(name), c);
     const at = snap.at.getTime();
-    this.last = { at, ruleset: this.datapath.running(), values: this.ledger.observe(reading, at) };
+    this.last = { at, ruleset, values: this.ledger.observe(reading, at) };
     return this.last;
   }
 }

@@ -51,7 +51,7 @@ export class AccountingSampler {
 
   private async write(): Promise<void> {
     try {
-      const r = await this.billing.read(0);
+      const r = await this.billing.fresh();
       if (!r.ruleset || !this.store.db.open) return;
       // 64-bit counters as signed SQLite integers (same bits); the report reads them back unsigned.
       const ins = this.store.db.prepare('INSERT INTO accounting (time, scope, subject, packets, bytes) VALUES (?, ?, ?, ?, ?)');

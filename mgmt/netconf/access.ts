@@ -69,7 +69,7 @@ export class Access {
   private current(): View {
     const commit = this.store.runningId();
     if (this.view && this.view.commit === commit) return this.view;
-    const system = (this.store.running().config as Partial<Config> | undefined)?.system;
+    const system = (this.store.running({ readonly: true }).config as Partial<Config> | undefined)?.system;
     const list = system?.login?.user ?? [];
     const users = list.length
       ? new Map(

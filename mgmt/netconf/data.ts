@@ -23,10 +23,20 @@ export function withDefaultsMode(el: Element | undefined): WithDefaults {
   throw rpcError('invalid-value', 'NETCONF_BAD_VALUE', `with-defaults '${mode}' is not supported (report-all, trim)`, { info: '<bad-element>with-defaults</bad-element>' });
 }
 
-/** A tree in its normal form (defaults present) when it is structurally valid, else as stored. */
+/**
+ * Normal forms of trees the store shares read-only (see Store.running's
+ * `readonly`): the same snapshot object is normalised once, not at every read.
+ */
+const normalForms = new WeakMap<object, Config>();
+
+/** A tree in its normal form (defaults present) when it is structurally valid, else as stored. Do not change the result. */
 export function normalise(tree: Config): Config {
+  const hit = normalForms.get(tree);
+  if (hit) return hit;
   const { config, issues } = validateTree(tree);
-  return issues.length ? tree : config;
+  const out = issues.length ? tree : config;
+  normalForms.set(tree, out);
+  return out;
 }
 
 function trim(nodes: SchemaNode[], v: Obj): Obj {
@@ -47,9 +57,13 @@ function trim(nodes: SchemaNode[], v: Obj): Obj {
   return out;
 }
 
-/** The tree as XML; only its own top-level containers (a NACM view leaves some out: defaults must not bring them back). */
-export function configXml(tree: Config, mode: WithDefaults = 'report-all'): string {
-  const full = normalise(tree) as unknown as Obj;
+/**
+ * The tree as XML; only its own top-level containers (a NACM view leaves some
+ * out: defaults must not bring them back). `normalised`: the tree already is
+ * in normal form (made from normalise()'s result).
+ */
+export function configXml(tree: Config, mode: WithDefaults = 'report-all', o: { normalised?: boolean } = {}): string {
+  const full = (o.normalised ? tree : normalise(tree)) as unknown as Obj;
   const t = Object.fromEntries(Object.keys(tree).map((k) => [k, full[k]]));
   return toXml(mode === 'trim' ? trim(VCN_SCHEMA.children, t) : t);
 }

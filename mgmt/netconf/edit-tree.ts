@@ -124,6 +124,29 @@ function editOne(target: Obj, el: Element, nodes: SchemaNode[], inherited: EditO
   }
 }
 
+/**
+ * Entries of a list array by key, built on first use and kept up to date by
+ * the edits below (a replace of 10k entries would otherwise scan the list once
+ * per entry). Dropped when an entry is removed (indices shift).
+ */
+const listIndexes = new WeakMap<Obj[], Map<string, number>>();
+const keyOf = (node: ListNode, e: Obj) => node.keys.map((k) => String(e[k])).join('\u0000');
+
+function indexOf(node: ListNode, arr: Obj[], key: Obj): number {
+  let idx = listIndexes.get(arr);
+  if (!idx) {
+    idx = new Map();
+    for (let i = 0; i < arr.length; i++) if (!idx.has(keyOf(node, arr[i]))) idx.set(keyOf(node, arr[i]), i);
+    listIndexes.set(arr, idx);
+  }
+  return idx.get(keyOf(node, key)) ?? -1;
+}
+
+function pushEntry(node: ListNode, arr: Obj[], entry: Obj): void {
+  arr.push(entry);
+  listIndexes.get(arr)?.set(keyOf(node, entry), arr.length - 1);
+}
+
 const isEmpty = (v: unknown) => v === undefined || (typeof v === 'object' && v !== null && Object.values(v).every((x) => x === undefined || (Array.isArray(x) && x.length === 0)));
 
 function editContainer(target: Obj, el: Element, node: ContainerNode, op: EditOp, p: string, ctx: Ctx): void {
@@ -159,20 +182,21 @@ function editList(target: Obj, el: Element, node: ListNode, op: EditOp, p: strin
   }
   const ep = `${p}${node.keys.map((k) => `[${k}='${String(key[k])}']`).join('')}`;
   const arr = Array.isArray(target[node.name]) ? (target[node.name] as Obj[]) : (target[node.name] = []);
-  const i = arr.findIndex((e) => node.keys.every((k) => String(e[k]) === String(key[k])));
+  const i = indexOf(node, arr, key);
   if (op === 'delete' || op === 'remove') {
     if (i < 0) {
       if (op === 'delete') fail('data-missing', 'NETCONF_DATA_MISSING', ep, `${node.name} ${Object.values(key).join(' ')} does not exist: nothing to delete`);
       return;
     }
     arr.splice(i, 1);
+    listIndexes.delete(arr);
     return;
   }
   if (op === 'create' && i >= 0) fail('data-exists', 'NETCONF_DATA_EXISTS', ep, `${node.name} ${Object.values(key).join(' ')} already exists`);
   if (op === 'replace' || op === 'create' || (op === 'merge' && i < 0)) {
     const entry: Obj = { ...key };
     if (i >= 0 && op === 'replace') arr[i] = entry;
-    else arr.push(entry);
+    else pushEntry(node, arr, entry);
     editChildren(entry, kids, node.children, op, ep, ctx, node.keys);
     return;
   }
@@ -183,5 +207,5 @@ function editList(target: Obj, el: Element, node: ListNode, op: EditOp, p: strin
   // default-operation none on an entry that does not exist: only explicit operations below may create it.
   const entry: Obj = { ...key };
   editChildren(entry, kids, node.children, op, ep, ctx, node.keys);
-  if (Object.keys(entry).length > node.keys.length) arr.push(entry);
+  if (Object.keys(entry).length > node.keys.length) pushEntry(node, arr, entry);
 }

@@ -27,6 +27,7 @@ import { vcnOps } from './ops/vcn-rpcs.js';
 import { frontendOps } from './ops/frontend-rpcs.js';
 import { shareOps } from './ops/share-rpcs.js';
 import { monitoringOps } from './monitoring.js';
+import { healthOps, type HealthApi } from './ops/health-rpcs.js';
 
 export type DatastoreName = 'running' | 'candidate' | 'startup';
 
@@ -62,6 +63,8 @@ export class NetconfServer implements SessionHost {
   readonly sessions = new Map<number, NcSession>();
   readonly locks = new Map<DatastoreName, NcSession>();
   confirmOwner?: ConfirmOwner;
+  /** Health checking, when the daemon runs it (ops/health-rpcs.ts). */
+  health?: HealthApi;
   /** Which NETCONF session made a commit (for netconf-config-change), the last few hundred. */
   readonly commitSessions = new Map<number, number>();
   readonly startTime = new Date();
@@ -81,7 +84,7 @@ export class NetconfServer implements SessionHost {
     this.access = new Access(o.store, this.users);
     this.logFn = o.log ?? (() => undefined);
     this.opts = { maxMessage: o.maxMessage ?? 16 * 1024 * 1024, helloTimeoutMs: o.helloTimeoutMs ?? 30_000 };
-    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...shareOps, ...monitoringOps, ...notificationOps);
+    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...shareOps, ...monitoringOps, ...notificationOps, ...healthOps);
     this.watcher = commitWatcher(this, o.watchMs ?? 500);
   }
 

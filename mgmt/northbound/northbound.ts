@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { VcnError, type ValidationIssue } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
 import type { ApplyResult } from '../../appliance/datapath/datapath.js';
+import type { RuntimeState } from '../../appliance/compile/compile.js';
 import { checkConfig } from '../schema/load-config.js';
 import type { Actor, Client, CommitInfo, CommitKind, PendingConfirm, Store } from '../store/store.js';
 import { diffConfigs, type ConfigChange } from './config-diff.js';
@@ -55,6 +56,11 @@ export interface Session {
 /** Which candidate an operation works on: the session's own (default) or the shared one. */
 export interface CandidateOptions {
   shared?: boolean;
+}
+
+/** Reading a datastore: `readonly` returns the store's cached object (no copy); the caller must not change it. */
+export interface ReadOptions extends CandidateOptions {
+  readonly?: boolean;
 }
 
 export interface CommitOptions extends CandidateOptions {
@@ -102,6 +108,8 @@ export class Northbound {
   private busy = 0;
   private timer: unknown;
   private stopped = false;
+  /** Health state every commit compiles with (devices out of service); changed only by recompute(). */
+  private runtime: RuntimeState = {};
 
   constructor(opts: NorthboundOptions) {
     this.store = opts.store;
@@ -130,7 +138,7 @@ export class Northbound {
       }
       const report: StartReport = { loaded: running.config ? loaded : 'nothing', commit: running.id };
       try {
-        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true });
+        const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true, check: false, state: this.runtime });
         report.apply = await this.dataplane.apply(change, { full: true });
       } catch (e) {
         report.error = (e as Error).message;
@@ -188,17 +196,17 @@ export class Northbound {
   // ---- datastores -------------------------------------------------------
 
   /** Running, startup, or the session's candidate (a copy of running until edited). */
-  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: CandidateOptions = {}): Config {
+  getConfig(sessionId: string, source: 'running' | 'startup' | 'candidate', o: ReadOptions = {}): Config {
     const s = this.session(sessionId);
-    if (source === 'running') return this.store.running().config ?? emptyConfig();
-    if (source === 'startup') return this.store.datastore('startup')?.config ?? emptyConfig();
+    if (source === 'running') return this.store.running(o).config ?? emptyConfig();
+    if (source === 'startup') return this.store.datastore('startup', o)?.config ?? emptyConfig();
     return this.candidate(s, o).config;
   }
 
-  private candidate(s: Session, o: CandidateOptions): { config: Config; base: number | null; edited: boolean } {
-    const ds = this.store.datastore(this.candidateName(s, o));
+  private candidate(s: Session, o: ReadOptions): { config: Config; base: number | null; edited: boolean } {
+    const ds = this.store.datastore(this.candidateName(s, o), o);
     if (ds) return { config: ds.config, base: ds.base, edited: true };
-    const r = this.store.running();
+    const r = this.store.running(o);
     return { config: r.config ?? emptyConfig(), base: r.id, edited: false };
   }
 
@@ -230,7 +238,7 @@ export class Northbound {
     const { config, issues } = checkConfig(this.candidate(s, o).config);
     if (issues.length || !o.prepare) return issues;
     try {
-      await this.serial(() => this.dataplane.prepare(config));
+      await this.serial(() => this.dataplane.prepare(config, { state: this.runtime }));
     } catch (e) {
       if (e instanceof VcnError) return e.issues;
       throw e;
@@ -357,6 +365,36 @@ export class Northbound {
     return this.editCandidate(sessionId, (c) => instantiatePackage(checkConfig(c).config, req).config, o);
   }
 
+  // ---- health (issue 7) -------------------------------------------------
+
+  /** The health state commits compile with. */
+  runtimeState(): RuntimeState {
+    return this.runtime;
+  }
+
+  /**
+   * ONE commit of the running configuration compiled with another health state
+   * (failed devices out of service): every service using a changed device moves
+   * to its pool alternate (or back) at once. Candidates based on the old running
+   * commit stay valid (the configuration did not change). A refused commit keeps
+   * the old state.
+   */
+  recompute(actor: Actor, state: RuntimeState, t: { kind: 'failover' | 'failback'; comment: string }): Promise<CommitResult> {
+    return this.serial(async () => {
+      const running = this.store.running();
+      const before = this.runtime;
+      this.runtime = state;
+      try {
+        const r = await this.transact(actor, running.config ?? emptyConfig(), { kind: t.kind, comment: t.comment, parent: running.id, audit: t.kind });
+        this.store.carryBase(running.id, r.commit.id);
+        return r;
+      } catch (e) {
+        this.runtime = before;
+        throw e;
+      }
+    });
+  }
+
   // ---- internals --------------------------------------------------------
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
@@ -384,7 +422,7 @@ export class Northbound {
     const before = this.store.running().config;
     const changes = diffConfigs(before ?? emptyConfig(), config);
     const t1 = performance.now();
-    const change = await this.dataplane.prepare(config, { full: t.full });
+    const change = await this.dataplane.prepare(config, { full: t.full, check: t.full ? false : undefined, state: this.runtime });
     const t2 = performance.now();
     const apply = await this.dataplane.apply(change, { full: t.full });
     const t3 = performance.now();
@@ -395,7 +433,7 @@ export class Northbound {
       // The kernel has the new ruleset but the store could not record it: put the old one back.
       this.log(`commit: the store refused the commit after the kernel took it (${(e as Error).message}); restoring the previous ruleset`);
       try {
-        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true }), { full: true });
+        await this.dataplane.apply(await this.dataplane.prepare(before ?? emptyConfig(), { full: true, check: false, state: this.runtime }), { full: true });
       } catch (e2) {
         this.log(`commit: restoring the previous ruleset failed too (${(e2 as Error).message}); a restart reloads it from the store`);
       }

@@ -4,10 +4,11 @@
  * XML is schema-driven: the schema says which elements are lists, leaf-lists
  * and leaves, so repeated elements become arrays.
  */
-import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
+import { DOMParser, type Element } from '@xmldom/xmldom';
 import type { ValidationIssue } from '../../appliance/errors.js';
 import type { ModuleSchema, SchemaNode } from './schema-types.js';
 import { VCN_SCHEMA } from './schema.generated.js';
+import { writeConfigXml } from './xml-writer.js';
 
 type Obj = Record<string, unknown>;
 
@@ -115,30 +116,7 @@ export function decodeElements(elements: Element[], nodes: SchemaNode[], path: s
   return out;
 }
 
-/** Encodes a tree as XML elements of our namespace (one per top-level container). */
+/** Encodes a tree as XML elements of our namespace (one per top-level container); see xml-writer.ts. */
 export function toXml(tree: Obj, schema: ModuleSchema = VCN_SCHEMA): string {
-  const doc = new DOMParser().parseFromString('<r/>', 'text/xml');
-  const root = doc.documentElement!;
-  const add = (parent: Element, nodes: SchemaNode[], value: Obj, top: boolean) => {
-    for (const node of nodes) {
-      const v = value[node.name];
-      if (v === undefined) continue;
-      const make = () => {
-        const el = doc.createElementNS(schema.namespace, node.name);
-        parent.appendChild(el);
-        return el as unknown as Element;
-      };
-      const items = Array.isArray(v) ? v : [v];
-      for (const item of items) {
-        const el = make();
-        if (top) el.setAttribute('xmlns', schema.namespace);
-        if (node.kind === 'container' || node.kind === 'list') add(el, node.children, item as Obj, false);
-        else el.appendChild(doc.createTextNode(String(item)));
-      }
-    }
-  };
-  add(root as unknown as Element, schema.children, tree, true);
-  return elementChildren(root as unknown as Element)
-    .map((el) => new XMLSerializer().serializeToString(el))
-    .join('\n');
+  return writeConfigXml(tree, schema);
 }

@@ -752,6 +752,86 @@ export const VCN_SCHEMA: ModuleSchema = {
               "default": "in-service"
             },
             {
+              "kind": "container",
+              "name": "health-check",
+              "presence": true,
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "kind",
+                  "type": {
+                    "base": "enumeration",
+                    "enums": [
+                      "auto",
+                      "tcp",
+                      "heartbeat",
+                      "icmp",
+                      "none"
+                    ]
+                  },
+                  "default": "auto"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "interval-ms",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        10,
+                        3600000
+                      ]
+                    ]
+                  },
+                  "default": "1000"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "timeout-ms",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        10,
+                        60000
+                      ]
+                    ]
+                  },
+                  "default": "300"
+                },
+                {
+                  "kind": "leaf",
+                  "name": "retries",
+                  "type": {
+                    "base": "uint8",
+                    "range": [
+                      [
+                        1,
+                        100
+                      ]
+                    ]
+                  },
+                  "default": "3",
+                  "description": "Consecutive failed probes that make the device failed."
+                },
+                {
+                  "kind": "leaf",
+                  "name": "port",
+                  "type": {
+                    "base": "uint16",
+                    "range": [
+                      [
+                        1,
+                        65535
+                      ]
+                    ]
+                  },
+                  "description": "TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80."
+                }
+              ],
+              "description": "How the engine checks that the device works (issue 7). A device is declared failed after retries consecutive failed probes; then every service using it fails over to its pool alternate in one commit."
+            },
+            {
               "kind": "leaf",
               "name": "description",
               "type": {

@@ -13,9 +13,21 @@ export interface TableData {
   entry: Oid;
   /** Column numbers that have values, ascending. */
   columns: number[];
-  /** Rows sorted by index (compareOid); cells[i] belongs to columns[i], undefined: no value. */
-  rows: { index: Oid; cells: (Value | undefined)[] }[];
+  /**
+   * Rows sorted by index (compareOid). cell(i) is the value of columns[i]
+   * (undefined: none), computed when asked: a walk touches each cell once,
+   * and building 50k rows' values up front would block the subagent.
+   */
+  rows: Row[];
 }
+
+export interface Row {
+  index: Oid;
+  cell: (col: number) => Value | undefined;
+}
+
+/** A row whose cells are already computed. */
+export const fixedRow = (index: Oid, cells: (Value | undefined)[]): Row => ({ index, cell: (i) => cells[i] });
 
 export interface MibData {
   /** Scalar object OID (without .0) → value. */
@@ -45,7 +57,7 @@ export class MibTree {
       if (n.isScalar) return oid.length === n.oid.length + 1 && oid[n.oid.length] === 0 && n.scalar ? n.scalar : { type: VT.noSuchInstance };
       const i = findRow(n.table, oid.slice(n.oid.length));
       const row = n.table.rows[i];
-      const cell = row && compareOid(row.index, oid.slice(n.oid.length)) === 0 ? row.cells[n.col] : undefined;
+      const cell = row && compareOid(row.index, oid.slice(n.oid.length)) === 0 ? row.cell(n.col) : undefined;
       return cell ?? { type: VT.noSuchInstance };
     }
     return { type: VT.noSuchObject };
@@ -64,17 +76,21 @@ export class MibTree {
         const rest = start.slice(n.oid.length);
         const rows = n.table.rows;
         for (let i = findRow(n.table, rest); i < rows.length; i++) {
-          const cell = rows[i].cells[n.col];
-          if (!cell) continue;
           const c = compareOid(rows[i].index, rest);
-          if (c > 0 || (c === 0 && include)) {
-            hit = { oid: [...n.oid, ...rows[i].index], value: cell };
+          if (c < 0 || (c === 0 && !include)) continue;
+          const cell = rows[i].cell(n.col);
+          if (!cell) continue;
+          hit = { oid: [...n.oid, ...rows[i].index], value: cell };
+          break;
+        }
+      } else if (compareOid(n.oid, start) > 0) {
+        for (const row of n.table.rows) {
+          const cell = row.cell(n.col);
+          if (cell) {
+            hit = { oid: [...n.oid, ...row.index], value: cell };
             break;
           }
         }
-      } else if (compareOid(n.oid, start) > 0) {
-        const row = n.table.rows.find((r) => r.cells[n.col]);
-        if (row) hit = { oid: [...n.oid, ...row.index], value: row.cells[n.col]! };
       }
       if (!hit) continue;
       if (end.length && compareOid(hit.oid, end) >= 0) return undefined;

@@ -126,6 +126,26 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: "commit kinds 'failover' and 'failback': health checking recomputes services with failed devices out of service as commits (issue 7)",
+    sql: `
+      -- SQLite cannot change a CHECK constraint in place: rebuild commit_log (nothing references it by foreign key).
+      CREATE TABLE commit_log_v4 (
+        id          INTEGER PRIMARY KEY,
+        time        INTEGER NOT NULL,
+        user        TEXT NOT NULL,
+        client      TEXT NOT NULL CHECK (client IN ('netconf','tui','cli','system')),
+        comment     TEXT NOT NULL DEFAULT '',
+        kind        TEXT NOT NULL CHECK (kind IN ('commit','confirmed','rollback','revert','startup','failover','failback')),
+        parent      INTEGER,
+        snapshot_id INTEGER NOT NULL REFERENCES snapshot(id)
+      );
+      INSERT INTO commit_log_v4 SELECT id, time, user, client, comment, kind, parent, snapshot_id FROM commit_log;
+      DROP TABLE commit_log;
+      ALTER TABLE commit_log_v4 RENAME TO commit_log;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -15,7 +15,7 @@ import { decodeSnapshot, encodeSnapshot, manifestChunks } from './snapshot-codec
 const SNAPSHOT_CACHE_ENTRIES = 4;
 const SNAPSHOT_CACHE_SERVICES = 40_000;
 export type Client = 'netconf' | 'tui' | 'cli' | 'system';
-export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup';
+export type CommitKind = 'commit' | 'confirmed' | 'rollback' | 'revert' | 'startup' | 'failover' | 'failback';
 
 export interface CommitInfo {
   id: number;
@@ -161,15 +161,16 @@ export class Store {
     return id;
   }
 
-  private readSnapshot(id: number): Config {
+  /** A snapshot's configuration: a copy, or with `readonly` the cached object itself (callers must not change it). */
+  private readSnapshot(id: number, readonly = false): Config {
     const hit = this.cache.get(id);
-    if (hit) return structuredClone(hit);
+    if (hit) return readonly ? hit : structuredClone(hit);
     const row = this.db.prepare('SELECT manifest FROM snapshot WHERE id = ?').get(id) as { manifest: Buffer } | undefined;
     if (!row) throw new VcnError('NO_SUCH_COMMIT', `snapshot ${id} does not exist`);
     const get = this.db.prepare('SELECT data FROM chunk WHERE hash = ?').pluck();
     const config = decodeSnapshot(row.manifest, (h) => get.get(h) as Buffer | undefined) as Config;
     this.remember(id, config);
-    return structuredClone(config);
+    return readonly ? config : structuredClone(config);
   }
 
   /**
@@ -222,19 +223,20 @@ export class Store {
     return r ? r.base_commit : null;
   }
 
-  running(): { id: number | null; config: Config | undefined } {
+  /** The running configuration; with `readonly`, a shared object the caller must not change (no copy: big configs). */
+  running(o: { readonly?: boolean } = {}): { id: number | null; config: Config | undefined } {
     const r = this.db.prepare("SELECT snapshot_id, base_commit FROM datastore WHERE name = 'running'").get() as
       | { snapshot_id: number; base_commit: number }
       | undefined;
-    return r ? { id: r.base_commit, config: this.readSnapshot(r.snapshot_id) } : { id: null, config: undefined };
+    return r ? { id: r.base_commit, config: this.readSnapshot(r.snapshot_id, o.readonly) } : { id: null, config: undefined };
   }
 
   /** A datastore's content and the running commit it was based on. */
-  datastore(name: string): { config: Config; base: number | null; user: string | null; updated: number } | undefined {
+  datastore(name: string, o: { readonly?: boolean } = {}): { config: Config; base: number | null; user: string | null; updated: number } | undefined {
     const r = this.db.prepare('SELECT snapshot_id, base_commit, user, updated FROM datastore WHERE name = ?').get(name) as
       | { snapshot_id: number; base_commit: number | null; user: string | null; updated: number }
       | undefined;
-    return r ? { config: this.readSnapshot(r.snapshot_id), base: r.base_commit, user: r.user, updated: r.updated } : undefined;
+    return r ? { config: this.readSnapshot(r.snapshot_id, o.readonly), base: r.base_commit, user: r.user, updated: r.updated } : undefined;
   }
 
   /** Writes a non-running datastore (candidate, candidate:<session>, startup). */
@@ -272,6 +274,12 @@ export class Store {
       if (n) this.auditRow(actor, 'discard', name, null);
       this.collect();
     })();
+  }
+
+  /** Candidates based on commit `from` are based on `to` (same configuration: a failover commit). */
+  carryBase(from: number | null, to: number): void {
+    if (from === null) return;
+    this.db.prepare("UPDATE datastore SET base_commit = ? WHERE base_commit = ? AND name LIKE 'candidate%'").run(to, from);
   }
 
   datastoreNames(): string[] {

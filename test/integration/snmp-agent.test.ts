@@ -204,6 +204,14 @@ describe('SNMP through snmpd and the VCN-MIB subagent', () => {
     expect(out).toContain(`${VCN}.1.6.1.3.${id} = STRING: "admin"`);
     expect(out).toContain(`${VCN}.1.6.1.4.${id} = INTEGER: 3`); // cli(3)
     expect(out).toContain(`${VCN}.1.6.1.5.${id} = INTEGER: 1`); // commit(1)
+    // Device events (written by health checking) become notifications too.
+    daemon!.store.event('device-down', 'fw', { reason: 'no heartbeat through fw0 → fw1' });
+    await daemon!.snmp!.settle();
+    await expect.poll(() => out, { timeout: 10_000 }).toContain(`.1.3.6.1.6.3.1.1.4.1.0 = OID: ${VCN}.0.1`);
+    expect(out).toContain(`${VCN}.1.7.1.0 = STRING: "fw"`);
+    // …and the device table shows it down with one failure.
+    const dev = await tool('snmpget', [...V3, target, `${DEV_ENTRY}.6.102.119`, `${DEV_ENTRY}.8.102.119`]);
+    expect([...dev.values.values()]).toEqual(['2', '1']);
   });
 
   it('Counter64 values above 2^53 and near 2^64 read back exactly (bases set in the store between daemon runs)', async () => {

@@ -15,6 +15,9 @@ describe('vcn start', () => {
     expect(r.stdout).toMatch(/engine loaded 6 services \(\d+ sequence-table rows/);
     expect(r.stdout).toMatch(/web-nat\s+\S+ port 8000\s+→ snat/);
     const ns = /table netdev vcn of namespace (\S+)\./.exec(r.stdout)![1];
+    const snmpd = /SNMP: snmpd \(pid (\d+)\) on 127\.0\.0\.1:161/.exec(r.stdout);
+    expect(snmpd, r.stdout).not.toBeNull();
+    expect(() => process.kill(Number(snmpd![1]), 0)).toThrow(); // stopped with the daemon
     expect(r.stdout).toContain('stopping the daemon and tearing down the lab');
     expect(r.stdout).toContain('every namespace and process it made is gone');
     const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { decodePdu, encodeResponse, ERR, FLAG, PDU, PduSplitter, VT, type Pdu } from '../../mgmt/snmp/agentx-pdu.js';
 import { answerRequest } from '../../mgmt/snmp/agentx-session.js';
-import { counter64, int, MibTree, str } from '../../mgmt/snmp/mib-tree.js';
+import { counter64, fixedRow, int, MibTree, str } from '../../mgmt/snmp/mib-tree.js';
 import { CounterLedger } from '../../mgmt/accounting/ledger.js';
 import { MIGRATIONS } from '../../mgmt/store/migrations.js';
 import { addressIndex } from '../../mgmt/snmp/vcn-mib.js';
@@ -46,9 +46,9 @@ const tree = new MibTree(
         entry: [...ROOT, 1, 2, 1],
         columns: [4, 7],
         rows: [
-          { index: [...addressIndex('10.0.0.9'), 443], cells: [str('a'), counter64(2n ** 64n - 1n)] },
-          { index: [...addressIndex('10.0.0.10'), 80], cells: [str('b'), counter64(2n ** 53n + 1n)] },
-          { index: [...addressIndex('10.0.0.10'), 8080], cells: [str('c'), undefined] },
+          fixedRow([...addressIndex('10.0.0.9'), 443], [str('a'), counter64(2n ** 64n - 1n)]),
+          fixedRow([...addressIndex('10.0.0.10'), 80], [str('b'), counter64(2n ** 53n + 1n)]),
+          fixedRow([...addressIndex('10.0.0.10'), 8080], [str('c'), undefined]),
         ],
       },
     ],

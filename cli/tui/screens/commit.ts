@@ -4,7 +4,7 @@
  * confirmed commit. A refused commit shows the daemon's code and message and
  * leaves the candidate and the form as they were.
  */
-import { formatChanges } from '../../commands/commit-ops.js';
+import { changeLines } from '../../views/change-lines.js';
 import type { App, Screen } from '../app.js';
 import { Form, text } from '../widgets.js';
 
@@ -15,7 +15,7 @@ export function commitScreen(app: App): Screen {
 
   const drawDiff = async () => {
     const changes = await app.client.compare('running', 'candidate');
-    const lines = formatChanges(changes).split('\n').filter(Boolean);
+    const lines = changeLines(changes);
     const room = 13;
     const shown = lines.length > room ? [...lines.slice(0, room - 1), `... and ${lines.length - room + 1} more`] : lines;
     diffBox?.setContent([` Changes running -> candidate: ${changes.length}`, ...shown.map((l) => ` ${l}`.slice(0, 79))].join('\n'));

@@ -8,6 +8,23 @@ import { human, trafficByService } from '../../views/config-views.js';
 import type { App, Screen } from '../app.js';
 import { text } from '../widgets.js';
 
+/** An event's JSON detail as `key=value` words (one screen line). */
+export function eventDetail(detail: string | undefined): string {
+  if (!detail) return '';
+  try {
+    const o = JSON.parse(detail) as unknown;
+    if (o && typeof o === 'object' && !Array.isArray(o)) {
+      return Object.entries(o as Record<string, unknown>)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(' ');
+    }
+  } catch {
+    // not JSON: shown as it is
+  }
+  return detail;
+}
+
 export function dashboardScreen(app: App): Screen {
   let box: ReturnType<typeof text> | undefined;
   let config: Config | undefined;
@@ -37,7 +54,7 @@ export function dashboardScreen(app: App): Screen {
     if (!top.length) L.push('   (no services)');
     while (L.length < 12) L.push('');
     L.push(' Recent events');
-    for (const e of events.slice(0, 7)) L.push(`   ${e.time.slice(11, 19)} ${e.kind.padEnd(14)} ${(e.subject ?? '').padEnd(6)} ${e.detail ?? ''}`.slice(0, 79));
+    for (const e of events.slice(0, 7)) L.push(`   ${e.time.slice(11, 19)} ${e.kind.padEnd(14)} ${(e.subject ?? '').padEnd(6)} ${eventDetail(e.detail)}`.slice(0, 79));
     box.setContent(L.join('\n'));
   };
 

@@ -1,6 +1,6 @@
 /** History: the commit list, the changes each commit made (Enter), and rollback to one (r). */
 import type { CommitEntry } from '../../netconf-client/client.js';
-import { formatChanges } from '../../commands/commit-ops.js';
+import { changeLines } from '../../views/change-lines.js';
 import type { App, Screen } from '../app.js';
 import { list, text } from '../widgets.js';
 
@@ -25,7 +25,7 @@ export function historyScreen(app: App): Screen {
     const c = commits[i];
     if (!c) return;
     const changes = c.parent !== undefined ? await app.client.compare(c.parent, c.id) : [];
-    const lines = formatChanges(changes).split('\n').filter(Boolean);
+    const lines = changeLines(changes);
     diffBox?.setContent([` Commit ${c.id} vs ${c.parent ?? 'empty'}: ${changes.length} change(s)`, ...lines.slice(0, 10).map((l) => ` ${l}`.slice(0, 79))].join('\n'));
     app.screen.render();
   };

@@ -33,7 +33,8 @@ function editConfig(ctx: OpContext): string {
   const errorOption = choice(ctx, 'error-option', ['stop-on-error', 'continue-on-error', 'rollback-on-error'], 'stop-on-error');
   const config = need(ctx, 'config');
   server.checkUnlocked(session, 'candidate');
-  const before = server.nb.getConfig(session.nbSession, 'candidate', { shared: true });
+  // Read without a copy (only read here); the edit works on the one copy.
+  const before = server.nb.getConfig(session.nbSession, 'candidate', { shared: true, readonly: true });
   const after = structuredClone(before) as unknown as Record<string, unknown>;
   const errors = applyEdit(after, config, defaultOp, errorOption === 'continue-on-error');
   const next = after as unknown as Config;

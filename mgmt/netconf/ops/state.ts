@@ -5,6 +5,7 @@
  */
 import type { NetconfServer } from '../server.js';
 import { esc, leaf } from '../xml.js';
+import { healthStateXml } from './health-rpcs.js';
 
 export const STATE_NS = 'urn:vcn:appliance:state';
 
@@ -35,5 +36,5 @@ export async function stateXml(server: NetconfServer): Promise<string> {
       parts.push(`<counters-error>${esc((e as Error).message)}</counters-error>`);
     }
   }
-  return `<state xmlns="${STATE_NS}">${parts.join('')}</state>`;
+  return `<state xmlns="${STATE_NS}">${parts.join('')}</state>${healthStateXml(server)}`;
 }

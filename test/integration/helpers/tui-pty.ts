@@ -90,3 +90,23 @@ export function startTui(args: string[], env: Record<string, string> = {}): Tui 
   };
   return tui;
 }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Moves the form/list selection to row `index` (from the top) and presses Enter. */
+export async function pick(t: Tui, index: number): Promise<void> {
+  for (let i = 0; i < 25; i++) t.send(KEY.up);
+  for (let i = 0; i < index; i++) t.send(KEY.down);
+  await pause(200);
+  t.send(KEY.enter);
+  await pause(300);
+}
+
+/** Edits the text field at `index`: clears what the prompt shows and types `value`. */
+export async function field(t: Tui, index: number, value: string, clear = 40): Promise<void> {
+  await pick(t, index);
+  await t.type(KEY.backspace.repeat(clear));
+  await t.type(value);
+  t.send(KEY.enter);
+  await pause(300);
+}

@@ -7,13 +7,15 @@ out = {}
 m = connect(a)
 has = lambda: "<name>tmp1</name>" in m.get_config(source="running").data_xml
 out["edit"] = attempt(lambda: m.edit_config(target="candidate", config=a["add1"]))
-out["confirmed"] = attempt(lambda: m.commit(confirmed=True, timeout="2"))
+# 8 s: the second session's SSH login (scrypt) must fit inside the window on a loaded machine
+out["confirmed"] = attempt(lambda: m.commit(confirmed=True, timeout="8"))
+t_confirmed = time.monotonic()
 out["present_during"] = has()
 out["commit_while_pending_other_session"] = None
 other = connect(a)
 out["commit_while_pending_other_session"] = attempt(lambda: other.commit())
 other.close_session()
-time.sleep(3.5)
+time.sleep(max(0, 8 + 2.5 - (time.monotonic() - t_confirmed)))
 out["present_after_timeout"] = has()
 # candidate reads as running again after the revert
 out["candidate_after_revert_has"] = "<name>tmp1</name>" in m.get_config(source="candidate").data_xml
