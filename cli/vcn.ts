@@ -27,18 +27,20 @@ commands:
   compare A B                      differences between commits/running/candidate/startup
   validate [SERVICE [PORT]]        validate the candidate; SERVICE: probe its hops (needs --health)
   trace CLIENT-IP SERVICE-IP [S]   trace test traffic through the engine (needs --health)
+  cutover-name NAME IP [-m TEXT]   remap a service name to IP in one commit (rollback maps it back)
+  detect-server-mode DEVICE [IP [PORT]]  probe whether a server answers in loopback, alias or nat mode
   tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
-rollback, compare), -m TEXT (commit comment)
+rollback, compare, cutover-name, detect-server-mode), -m TEXT (commit comment)
 exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot connect,
 4 not available in this daemon
 `;
 
 /** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
-const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace'];
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode'];
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 

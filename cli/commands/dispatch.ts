@@ -5,6 +5,7 @@ import { commitCommand, compareCommand, rollbackCommand, traceCommand, validateC
 import { EXIT, reportError, socketPath, UsageError, withClient } from './common.js';
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
+import { cutoverNameCommand, detectModeCommand } from './share-ops.js';
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -66,6 +67,10 @@ export async function clientCommand(command: string, argv: string[], io: Command
         return validateCommand(c, args, json, io);
       case 'trace':
         return traceCommand(c, args, json, io);
+      case 'cutover-name':
+        return cutoverNameCommand(c, args, values.message, json, io);
+      case 'detect-server-mode':
+        return detectModeCommand(c, args, json, io);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

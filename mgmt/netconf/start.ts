@@ -29,7 +29,7 @@ export interface NetconfService {
   stop(): Promise<void>;
 }
 
-export async function startNetconf(deps: { northbound: Northbound; store: Store; datapath?: Datapath; log: (l: string) => void }, o: NetconfOptions): Promise<NetconfService> {
+export async function startNetconf(deps: { northbound: Northbound; store: Store; datapath?: Datapath; netns?: string; log: (l: string) => void }, o: NetconfOptions): Promise<NetconfService> {
   const server = new NetconfServer({ ...deps, maxMessage: o.maxMessage });
   if (o.adminPassword !== undefined && server.users.count() === 0) server.users.set({ name: 'admin', role: 'admin', password: o.adminPassword });
   const ssh = o.ssh ? await followSsh(server, o.ssh) : undefined;
