@@ -29,6 +29,11 @@ commands:
   trace CLIENT-IP SERVICE-IP [S]   trace test traffic through the engine (needs --health)
   cutover-name NAME IP [-m TEXT]   remap a service name to IP in one commit (rollback maps it back)
   detect-server-mode DEVICE [IP [PORT]]  probe whether a server answers in loopback, alias or nat mode
+  health                           device health: oper state, failures, response times
+  failback DEVICE [--force]        a failed-over device back into service
+  maintenance DEVICE on|off        put a device into maintenance / back into service
+  replace-device FROM TO [--preview]  replace a device in every service (one commit)
+  clone-service SERVICE NAME IP    copy a service to a new name and service IP
   tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
@@ -40,7 +45,7 @@ exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot conne
 `;
 
 /** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
-const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode'];
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode', 'health', 'failback', 'maintenance', 'replace-device', 'clone-service'];
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 

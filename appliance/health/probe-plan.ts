@@ -29,21 +29,22 @@ export function checkSettings(device: Device): CheckSettings {
     else if (SERVER_MODES.has(device['delivery-mode']) && device.ip && !device.ip.includes(':')) kind = 'tcp';
     else kind = 'none';
   }
-  return { kind, intervalMs: h?.['interval-ms'] ?? 1000, timeoutMs: h?.['timeout-ms'] ?? 300, retries: h?.retries ?? 3, port: h?.port };
+  return { kind, intervalMs: h?.['interval-ms'] ?? 1000, timeoutMs: h?.['timeout-ms'] ?? 200, retries: h?.retries ?? 3, port: h?.port };
 }
 
-/** The TCP port a device serves: configured, else the port it gets in the first service that uses it, else 80. */
-export function servicePortOf(config: Config, device: Device): number {
+/** The TCP port a device serves: configured, else the port it gets in the first TCP service port that uses it; none when only UDP uses it. */
+export function servicePortOf(config: Config, device: Device): number | undefined {
   const configured = device['health-check']?.port;
   if (configured) return configured;
   const pools = new Set(config.pools.pool.filter((p) => p.member.includes(device.name)).map((p) => p.name));
   for (const s of config.services.service) {
-    for (const p of s.port) {
+    for (const p of [...s.port].sort((a, b) => a.port - b.port)) {
+      if (p.protocol === 'udp') continue;
       const step = p.step.find((st) => st.device === device.name || (st.pool !== undefined && pools.has(st.pool)));
       if (step) return step['translate-port'] ?? p.port;
     }
   }
-  return 80;
+  return undefined;
 }
 
 export type PlannedProbe = { request: ProbeRequest; settings: CheckSettings } | { skip: string; settings: CheckSettings };
@@ -65,6 +66,8 @@ export function planProbe(config: Config, device: Device, interfaceMacs: Record<
   if (!device.ip || device.ip.includes(':')) return { skip: `${kind} checks need an IPv4 device ip`, settings };
   if (!first.mac) return { skip: `${kind} checks need the MAC of leg ${first.name}`, settings };
   const base = { ifname: first.interface, srcMac, dstMac: first.mac, srcIp: PROBE_SOURCE, dstIp: device.ip };
-  if (kind === 'icmp') return { request: { op: 'icmp', ...base }, settings };
-  return { request: { op: 'tcp', ...base, port: servicePortOf(config, device) }, settings };
+  const port = kind === 'tcp' ? servicePortOf(config, device) : undefined;
+  // A server only UDP services use has no port to handshake with: it is pinged instead.
+  if (port === undefined) return { request: { op: 'icmp', ...base }, settings: { ...settings, kind: 'icmp' } };
+  return { request: { op: 'tcp', ...base, port }, settings };
 }

@@ -149,11 +149,11 @@ def main():
     os.set_blocking(stdin, False)
     while True:
         now = time.monotonic()
-        for p in [p for p in pending if p['deadline'] <= now]:
-            pending.remove(p)
-            answer({'id': p['id'], 'ok': False, 'error': 'timeout'})
         wait = min([p['deadline'] for p in pending], default=now + 1.0) - now
         readable, _, _ = select.select([stdin] + list(sockets.values()), [], [], max(0.0, wait))
+        # Replies already queued are matched before deadlines are checked: a late wake-up
+        # (a loaded machine) must not turn an answered probe into a timeout.
+        readable.sort(key=lambda r: r == stdin)
         for r in readable:
             if r == stdin:
                 chunk = os.read(stdin, 65536)
@@ -185,6 +185,10 @@ def main():
                         res['us'] = int((time.monotonic() - p['t0']) * 1e6)
                         answer(res)
                         break
+        now = time.monotonic()
+        for p in [p for p in pending if p['deadline'] <= now]:
+            pending.remove(p)
+            answer({'id': p['id'], 'ok': False, 'error': 'timeout'})
 
 
 if __name__ == '__main__':

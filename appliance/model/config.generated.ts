@@ -139,9 +139,9 @@ export interface HealthCheck {
   kind: 'auto' | 'tcp' | 'heartbeat' | 'icmp' | 'none';
   'interval-ms': number;
   'timeout-ms': number;
-  /** Consecutive failed probes that make the device failed. */
+  /** Consecutive failed probes that make the device failed. After a failed probe the next one is sent at once, not after the interval, so a failure is declared within interval + retries x timeout. */
   retries: number;
-  /** TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80. */
+  /** TCP port of a tcp check; default: the port the device serves in the first TCP service port that uses it (after translation). A device only UDP services use gets an ICMP echo instead. */
   port?: number;
 }
 

@@ -6,6 +6,11 @@ import { EXIT, reportError, socketPath, UsageError, withClient } from './common.
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
 import { cutoverNameCommand, detectModeCommand } from './share-ops.js';
+import { HEALTH_COMMANDS, healthCommand } from './health.js';
+
+export const CLIENT_COMMANDS = [
+  ...new Set(['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode', ...HEALTH_COMMANDS]),
+];
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -13,7 +18,7 @@ export async function clientCommand(command: string, argv: string[], io: Command
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { socket: { type: 'string' }, json: { type: 'boolean' }, message: { type: 'string', short: 'm' } },
+      options: { socket: { type: 'string' }, json: { type: 'boolean' }, message: { type: 'string', short: 'm' }, force: { type: 'boolean' }, preview: { type: 'boolean' } },
     });
   } catch (e) {
     io.err(`vcn ${command}: ${(e as Error).message}\n`);
@@ -72,6 +77,7 @@ export async function clientCommand(command: string, argv: string[], io: Command
       case 'detect-server-mode':
         return detectModeCommand(c, args, json, io);
       default:
+        if (HEALTH_COMMANDS.includes(command)) return healthCommand(c, command, args, { json, force: values.force, preview: values.preview }, io);
         throw new UsageError(`unknown command '${command}'`);
     }
   });

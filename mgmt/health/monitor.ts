@@ -22,6 +22,7 @@ import type { CommitResult, Northbound } from '../northbound/northbound.js';
 import type { Actor, Store } from '../store/store.js';
 import { healthImpact } from './affected.js';
 import { flowTotals, suspects, type FlowTotals } from './passive.js';
+import { LinkWatch } from '../../appliance/health/link-watch.js';
 
 export type OperState = 'unknown' | 'up' | 'down';
 
@@ -61,9 +62,13 @@ export interface HealthOptions {
   log?: (line: string) => void;
   /** How often the running configuration is looked at for new/removed devices (ms, default 500). */
   watchMs?: number;
-  /** Passive detection period (ms, default 500; 0: off). */
+  /** Passive detection period (ms, default 1000; 0: off). */
   passiveMs?: number;
+  /** Watch the engine interfaces' carrier (`ip monitor link`) in this namespace; undefined: off. */
+  linkWatch?: { netns?: string };
 }
+
+const roundTimings = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v)]));
 
 const HEALTH: Actor = { user: 'health', client: 'system' };
 const ALPHA = 0.25;
@@ -79,6 +84,10 @@ export class HealthMonitor {
   private watch: NodeJS.Timeout | undefined;
   private passive: NodeJS.Timeout | undefined;
   private lastTotals: FlowTotals | undefined;
+  private readonly unanswered = new Map<string, number>();
+  private committing = false;
+  private reading = false;
+  private links: LinkWatch | undefined;
   private commits: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -91,9 +100,13 @@ export class HealthMonitor {
 
   async start(): Promise<void> {
     await this.sync();
+    if (this.o.linkWatch) {
+      this.links = new LinkWatch({ netns: this.o.linkWatch.netns, log: this.log, onDown: (ifname) => this.linkDown(ifname) });
+      this.links.start();
+    }
     this.watch = setInterval(() => void this.sync().catch((e: Error) => this.log(`health: ${e.message}`)), this.o.watchMs ?? 500);
     this.watch.unref();
-    const passiveMs = this.o.passiveMs ?? 500;
+    const passiveMs = this.o.passiveMs ?? 1000;
     if (this.o.datapath && passiveMs > 0) {
       this.passive = setInterval(() => void this.passiveCheck().catch((e: Error) => this.log(`health: passive: ${e.message}`)), passiveMs);
       this.passive.unref();
@@ -104,6 +117,7 @@ export class HealthMonitor {
     this.stopped = true;
     clearInterval(this.watch);
     clearInterval(this.passive);
+    this.links?.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.commits.catch(() => undefined);
@@ -184,7 +198,9 @@ export class HealthMonitor {
     }
     const r = await this.o.prober.probe(plan.request, plan.settings.timeoutMs);
     await this.record(name, r, plan.settings.retries);
-    this.schedule(name, plan.settings.intervalMs);
+    // A failed probe is retried at once (its timeout already spaced it): detection within interval + retries x timeout.
+    const s = this.devices.get(name);
+    this.schedule(name, !r.ok && s && s.oper !== 'down' ? 0 : plan.settings.intervalMs);
   }
 
   /** One probe now, outside the schedule (validate-service). */
@@ -265,6 +281,7 @@ export class HealthMonitor {
       const impact = config ? healthImpact(config, before, after) : { moves: [], unavailable: [], restored: [] };
       const t0 = performance.now();
       let r: CommitResult;
+      this.committing = true;
       try {
         r = await this.o.northbound.recompute(HEALTH, after, { kind: 'failover', comment: `failover: device ${name} failed` });
       } catch (e) {
@@ -273,13 +290,15 @@ export class HealthMonitor {
         const s = this.devices.get(name);
         if (s) s.oper = 'unknown';
         return;
+      } finally {
+        this.committing = false;
       }
       const commitMs = Math.round(performance.now() - t0);
       const s = this.devices.get(name);
       if (s) s.failed = true;
-      this.log(`health: device ${name} failed; commit ${r.commit.id} moved ${impact.moves.length} step(s) in ${commitMs} ms`);
+      this.log(`health: device ${name} failed; commit ${r.commit.id} moved ${impact.moves.length} step(s) in ${commitMs} ms ${JSON.stringify(roundTimings(r.timings))} read ${Math.round(r.apply.readMs ?? 0)} ms`);
       for (const m of impact.moves) {
-        this.emit({ kind: 'failover', subject: m.from, detail: { alternate: m.to, service: m.service, step: m.step, commit: r.commit.id, commitMs }, time: Date.now() });
+        this.emit({ kind: 'failover', subject: m.from, detail: { alternate: m.to, service: m.service, step: m.step, commit: r.commit.id, commitMs, timings: roundTimings(r.timings) }, time: Date.now() });
       }
       for (const u of impact.unavailable) this.emit({ kind: 'service-unavailable', subject: u.service, detail: { reason: u.reason, commit: r.commit.id }, time: Date.now() });
     });
@@ -298,7 +317,14 @@ export class HealthMonitor {
     const after: RuntimeState = { ...before, failed };
     const config = this.o.store.running().config;
     const impact = config ? healthImpact(config, before, after) : { moves: [], unavailable: [], restored: [] };
-    const run = this.commits.then(() => this.o.northbound.recompute(actor, after, { kind: 'failback', comment: `failback: device ${name} back in service` }));
+    const run = this.commits.then(async () => {
+      this.committing = true;
+      try {
+        return await this.o.northbound.recompute(actor, after, { kind: 'failback', comment: `failback: device ${name} back in service` });
+      } finally {
+        this.committing = false;
+      }
+    });
     this.commits = run.catch(() => undefined);
     const r = await run;
     if (s) s.failed = false;
@@ -307,14 +333,30 @@ export class HealthMonitor {
     return r;
   }
 
+  /** A leg's interface lost its carrier: probe the devices on it now. */
+  private linkDown(ifname: string): void {
+    for (const d of this.config?.devices.device ?? []) {
+      if (d.leg.some((l) => l.interface === ifname)) void this.checkNow(d.name, `interface ${ifname} lost its carrier`);
+    }
+  }
+
   private async passiveCheck(): Promise<void> {
     const ruleset = this.o.datapath!.running();
-    if (!ruleset || this.stopped) return;
-    const totals = flowTotals(ruleset, await this.o.datapath!.readCounters());
+    // Never more than one reading in flight: on a loaded machine a reading can take longer than the
+    // period, and queued readings would delay the datapath's next apply (a failover) behind them.
+    if (!ruleset || this.stopped || this.committing || this.reading) return;
+    this.reading = true;
+    let counters;
+    try {
+      counters = await this.o.datapath!.readCounters();
+    } finally {
+      this.reading = false;
+    }
+    const totals = flowTotals(ruleset, counters);
     const prev = this.lastTotals;
     this.lastTotals = totals;
     if (!prev) return;
-    for (const d of suspects(prev, totals)) {
+    for (const d of suspects(prev, totals, this.unanswered)) {
       const s = this.devices.get(d);
       if (!s || s.oper === 'down' || s.kind === 'none') continue;
       void this.checkNow(d, `packets sent to ${d} without an answer`);

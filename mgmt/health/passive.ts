@@ -31,13 +31,22 @@ export function flowTotals(ruleset: RenderedRuleset, counters: CounterSnapshot):
   return { to, from };
 }
 
-/** Devices that were sent at least `minPackets` packets between two readings and answered none. */
-export function suspects(prev: FlowTotals, cur: FlowTotals, minPackets = 3): string[] {
+/**
+ * Devices sent at least `minPackets` packets since they last answered anything.
+ * `unanswered` carries the count from one reading to the next (a client's SYN
+ * retransmissions are seconds apart); a reading in which the device answered resets it.
+ */
+export function suspects(prev: FlowTotals, cur: FlowTotals, unanswered: Map<string, number>, minPackets = 3): string[] {
   const out: string[] = [];
   for (const [d, n] of cur.to) {
-    const sent = n - (prev.to.get(d) ?? n);
+    const sent = Math.max(0, n - (prev.to.get(d) ?? n));
     const answered = (cur.from.get(d) ?? 0) - (prev.from.get(d) ?? 0);
-    if (sent >= minPackets && answered <= 0) out.push(d);
+    const total = answered > 0 ? 0 : (unanswered.get(d) ?? 0) + sent;
+    unanswered.set(d, total);
+    if (total >= minPackets) {
+      out.push(d);
+      unanswered.set(d, 0);
+    }
   }
   return out;
 }

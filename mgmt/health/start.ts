@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { HealthMonitor } from './monitor.js';
 
 export interface HealthDaemonOptions {
-  /** Passive detection period (ms, default 500; 0: off). */
+  /** Passive detection period (ms, default 1000; 0: off). */
   passiveMs?: number;
   watchMs?: number;
 }
@@ -26,7 +26,7 @@ export async function startHealth(
   o: HealthDaemonOptions,
 ): Promise<HealthMonitor> {
   const prober = new Prober({ netns: deps.netns, log: deps.log });
-  const monitor = new HealthMonitor({ store: deps.store, northbound: deps.northbound, prober, facts: deps.facts, datapath: deps.datapath, log: deps.log, passiveMs: o.passiveMs, watchMs: o.watchMs });
+  const monitor = new HealthMonitor({ store: deps.store, northbound: deps.northbound, prober, facts: deps.facts, datapath: deps.datapath, log: deps.log, passiveMs: o.passiveMs, watchMs: o.watchMs, linkWatch: { netns: deps.netns } });
   monitor.trace = (client, serviceIp, ms) => {
     const config = deps.store.running().config;
     const interfaces = (config?.interfaces.interface ?? []).filter((i) => i.role !== 'management').map((i) => i.name);

@@ -797,7 +797,7 @@ export const VCN_SCHEMA: ModuleSchema = {
                       ]
                     ]
                   },
-                  "default": "300"
+                  "default": "200"
                 },
                 {
                   "kind": "leaf",
@@ -812,7 +812,7 @@ export const VCN_SCHEMA: ModuleSchema = {
                     ]
                   },
                   "default": "3",
-                  "description": "Consecutive failed probes that make the device failed."
+                  "description": "Consecutive failed probes that make the device failed. After a failed probe the next one is sent at once, not after the interval, so a failure is declared within interval + retries x timeout."
                 },
                 {
                   "kind": "leaf",
@@ -826,7 +826,7 @@ export const VCN_SCHEMA: ModuleSchema = {
                       ]
                     ]
                   },
-                  "description": "TCP port of a tcp check; default: the port the device serves in the first service that uses it (after translation), else 80."
+                  "description": "TCP port of a tcp check; default: the port the device serves in the first TCP service port that uses it (after translation). A device only UDP services use gets an ICMP echo instead."
                 }
               ],
               "description": "How the engine checks that the device works (issue 7). A device is declared failed after retries consecutive failed probes; then every service using it fails over to its pool alternate in one commit."

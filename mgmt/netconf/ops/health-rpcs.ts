@@ -23,6 +23,7 @@ import { VcnError } from '../../../appliance/errors.js';
 import { unavailableServices } from '../../health/affected.js';
 import type { HealthEvent, HealthMonitor } from '../../health/monitor.js';
 import { cloneService, replaceDevice } from '../../health/service-ops.js';
+import { FRONTEND_NS } from './frontend-rpcs.js';
 import { need, roles, type OpContext, type OpDef } from '../rpc-dispatch.js';
 import { rpcError } from '../rpc-error.js';
 import { esc, leaf, text } from '../xml.js';
@@ -135,7 +136,7 @@ async function clone(ctx: OpContext): Promise<string> {
 
 async function validateService(ctx: OpContext): Promise<string> {
   const h = api(ctx);
-  const name = text(need(ctx, 'service'));
+  const name = text(ctx.params.has('name') ? need(ctx, 'name') : need(ctx, 'service'));
   const portFilter = opt(ctx, 'port');
   const config = running(ctx);
   const service = config.services.service.find((s) => s.name === name);
@@ -165,6 +166,12 @@ async function validateService(ctx: OpContext): Promise<string> {
     }
   }
   return `${hops.join('')}${broken ? `<broken-hop xmlns="${HEALTH_NS}">${esc(broken)}</broken-hop>` : ''}`;
+}
+
+/** Without health checking there is no prober: operation-not-supported, which the vcn command reports as not available (exit 4). */
+function validateViaFrontend(ctx: OpContext): Promise<string> {
+  if (!ctx.server.health) throw rpcError('operation-not-supported', 'NETCONF_NOT_SUPPORTED', 'service validation probes hops: it needs health checking (vcnd --health)', { type: 'application' });
+  return validateService(ctx);
 }
 
 async function trace(ctx: OpContext): Promise<string> {
@@ -201,5 +208,7 @@ export const healthOps: OpDef[] = [
   { ns: HEALTH_NS, name: 'replace-device', params: ['from', 'to', 'preview'], roles: roles.admin, run: replace },
   { ns: HEALTH_NS, name: 'clone-service', params: ['service', 'name', 'service-ip'], roles: roles.admin, run: clone },
   { ns: HEALTH_NS, name: 'validate-service', params: ['service', 'port'], roles: roles.staff, run: validateService },
+  // The vcn command's client (cli/netconf-client) asks for it in the front-end namespace with <name>.
+  { ns: FRONTEND_NS, name: 'validate-service', params: ['name', 'port'], roles: roles.staff, run: validateViaFrontend },
   { ns: HEALTH_NS, name: 'trace', params: ['client', 'service-ip', 'seconds'], roles: roles.staff, run: trace },
 ];
