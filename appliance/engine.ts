@@ -46,7 +46,13 @@ export class Engine {
       neighbors: kernel.neighbors,
       deviceLegs: deviceLegsOf(config),
       interfaces: config.interfaces.interface.filter((i) => i.role !== 'management' && kernel.interfaceMacs[i.name]).map((i) => i.name),
-      local: { addresses: this.options.localAddresses ?? [], arp: true, nd: true },
+      local: {
+        // The engine's own addresses: the daemon's, and those configured on its interfaces (DHCP and DNS for devices).
+        addresses: [...(this.options.localAddresses ?? []), ...config.interfaces.interface.flatMap((i) => i.address)],
+        arp: true,
+        nd: true,
+        dhcp: config.interfaces.interface.some((i) => i.dhcp !== undefined),
+      },
     };
     const ruleset = renderRuleset(table, facts, { tableName: this.options.tableName ?? 'vcn' });
     return { config, table, ruleset };

@@ -81,6 +81,9 @@ export const OPERATION_ERROR_CODES = {
   SNMP_SECRET: 'an SNMP pass phrase has a character snmpd.conf cannot carry',
   SNMP_TRAP: 'a trap destination lacks its community or user',
   SNMPD_START: 'snmpd did not start',
+  DNSMASQ_START: 'dnsmasq did not start',
+  NO_SUCH_NAME: 'no such service name',
+  PROBE_FAILED: 'the server mode probe could not run',
   ACCOUNTING_RANGE: 'the accounting time range is not valid',
   // Health checking and service operations (mgmt/health).
   NO_SUCH_DEVICE: 'the device does not exist',

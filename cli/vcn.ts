@@ -9,7 +9,6 @@
  */
 import { parseArgs } from 'node:util';
 import { compileCommand, type CommandIo } from './compile-command.js';
-import { CLIENT_COMMANDS, clientCommand } from './commands/dispatch.js';
 
 const USAGE = `usage: vcn <command> [options]
 
@@ -26,22 +25,27 @@ commands:
   discard                          throw the candidate away
   rollback N [-m TEXT]             make commit N's configuration running again
   compare A B                      differences between commits/running/candidate/startup
-  validate [SERVICE]               validate the candidate (SERVICE: probe its hops)
+  validate [SERVICE [PORT]]        validate the candidate; SERVICE: probe its hops (needs --health)
+  trace CLIENT-IP SERVICE-IP [S]   trace test traffic through the engine (needs --health)
+  cutover-name NAME IP [-m TEXT]   remap a service name to IP in one commit (rollback maps it back)
+  detect-server-mode DEVICE [IP [PORT]]  probe whether a server answers in loopback, alias or nat mode
   health                           device health: oper state, failures, response times
   failback DEVICE [--force]        a failed-over device back into service
   maintenance DEVICE on|off        put a device into maintenance / back into service
   replace-device FROM TO [--preview]  replace a device in every service (one commit)
   clone-service SERVICE NAME IP    copy a service to a new name and service IP
-  trace CLIENT-IP SERVICE-IP [S]   the path a test flow takes through the engine
   tui                              the full-screen console interface
   accounting --db FILE [--from T] [--to T] [--format csv|json]
                                    usage per service·port and per client for a time range
 
 options: --socket PATH (default $VCN_SOCKET or /run/vcn/netconf.sock), --json (show, commit,
-rollback, compare), -m TEXT (commit comment)
+rollback, compare, cutover-name, detect-server-mode), -m TEXT (commit comment)
 exit codes: 0 ok, 1 rejected by the daemon (code shown), 2 usage, 3 cannot connect,
 4 not available in this daemon
 `;
+
+/** Subcommands that talk to the daemon (cli/commands/dispatch.ts). */
+const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode', 'health', 'failback', 'maintenance', 'replace-device', 'clone-service'];
 
 const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
@@ -70,7 +74,11 @@ async function main(argv: string[]): Promise<number> {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     default:
-      if (CLIENT_COMMANDS.includes(command)) return clientCommand(command, rest, io);
+      if (CLIENT_COMMANDS.includes(command)) {
+        // Loaded on demand: `vcn compile` and usage errors stay as quick to start as before.
+        const { clientCommand } = await import('./commands/dispatch.js');
+        return clientCommand(command, rest, io);
+      }
       io.err(`vcn: unknown command '${command}'\n${USAGE}`);
       return 2;
   }

@@ -24,7 +24,7 @@ t_bundle=$(date +%s)
 
 rm -rf "$WORK/packer-out" "$WORK/packer-serial.log"
 echo "image: packer build (accelerator $accel)"
-PACKER_LOG=0 CHECKPOINT_DISABLE=1 nice -n 10 packer build -color=false \
+PACKER_CACHE_DIR="$WORK/packer_cache" PACKER_LOG=0 CHECKPOINT_DISABLE=1 nice -n 10 packer build -color=false \
   -var "work=$WORK" -var "accelerator=$accel" packer.pkr.hcl | tee "$WORK/packer.log" | grep -E '^(==>|Build|-->)' || true
 [ -f "$WORK/packer-out/vcn-appliance.raw" ] || { echo "image: packer produced no disk (see $WORK/packer.log)" >&2; exit 1; }
 grep -aq 'vcn-finalize: done' "$WORK/packer-serial.log" || { echo "image: the finalize step did not finish (see $WORK/packer-serial.log)" >&2; exit 1; }

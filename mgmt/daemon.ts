@@ -9,9 +9,13 @@
  *
  * --boot    load the startup configuration (as a commit) when it differs from running
  * --netconf-port N, --netconf-host ADDR, --netconf-socket PATH
- *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf)
+ *           serve NETCONF over SSH and/or a local unix socket (mgmt/netconf); without
+ *           --netconf-port the SSH port (and whether SSH is on) follows system/management/netconf
  * --snmp-dir DIR   SNMP: snmpd (config from system/snmp, in --netns when given) and the
  *           VCN-MIB AgentX subagent, with their files in DIR; runs while system/snmp is enabled
+ * --names-dir DIR  service names and DHCP (dnsmasq, in --netns when given) from service-names and
+ *           interface dhcp blocks, with its hosts and lease files in DIR; --names-listen ADDR (repeatable)
+ *           answers there when service-names names no listen address; --names-port N (default 53)
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
  * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
  * --admin-password-file PATH
@@ -35,7 +39,9 @@ import { Northbound, type StartReport } from './northbound/northbound.js';
 import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
 import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
-import { SnmpService, type SnmpOptions } from './snmp/snmp-service.js';
+import { SnmpService, snmpEngineId, type SnmpOptions } from './snmp/snmp-service.js';
+import { localizeUsmKeysTo } from './snmp/usm-keys.js';
+import { NamesService, type NamesOptions } from './names/names-service.js';
 import { startHealth, type HealthDaemonOptions } from './health/start.js';
 import type { HealthMonitor } from './health/monitor.js';
 import { restoreFailed } from './health/persist.js';
@@ -54,6 +60,8 @@ export interface DaemonOptions {
   netconf?: NetconfOptions;
   /** SNMP (snmpd + subagent) while system/snmp is enabled; none when absent. */
   snmp?: SnmpOptions;
+  /** Service names and DHCP (dnsmasq); none when absent. */
+  names?: NamesOptions;
   /** Accounting sample interval (ms, default 60000; 0: no sampler). */
   sampleEveryMs?: number;
   /** Health checking and failover (mgmt/health); off when absent. */
@@ -68,6 +76,7 @@ export interface Daemon {
   billing: Billing;
   sampler?: AccountingSampler;
   snmp?: SnmpService;
+  names?: NamesService;
   health?: HealthMonitor;
   stop(): Promise<void>;
 }
@@ -75,6 +84,8 @@ export interface Daemon {
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`vcnd: ${line}\n`));
   const store = Store.open(opts.db, { historyLimit: opts.historyLimit });
+  // SNMPv3 pass phrases are stored only as keys localized to this appliance's engine ID (mgmt/snmp/usm-keys.ts).
+  localizeUsmKeysTo(snmpEngineId(store));
   const datapath = opts.datapath ?? new NftDriver({ netns: opts.netns, table: opts.table ?? 'vcn' });
   const facts: FactsSource = opts.facts ?? (async () => ({ interfaceMacs: await readInterfaceMacs(opts.netns) }));
   const northbound = new Northbound({ store, dataplane: new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log }), log });
@@ -93,7 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let netconf: NetconfService | undefined;
   if (opts.netconf) {
     try {
-      netconf = await startNetconf({ northbound, store, datapath, log }, opts.netconf);
+      netconf = await startNetconf({ northbound, store, datapath, netns: opts.netns, log }, opts.netconf);
     } catch (e) {
       await northbound.stop();
       datapath.close?.();
@@ -116,12 +127,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log(`snmp: cannot start: ${(e as Error).message}`);
     }
   }
+  let names: NamesService | undefined;
+  if (opts.names) {
+    names = new NamesService({ store, log }, { netns: opts.netns, ...opts.names });
+    // Like SNMP: the appliance keeps running without names; the watcher retries on the next commit.
+    await names.start().catch((e: unknown) => log(`service names: cannot start: ${(e as Error).message}`));
+  }
   // ---- health checking and failover (mgmt/health) ----
   const health = opts.health ? await startHealth({ store, northbound, datapath, facts, netns: opts.netns, netconf: netconf?.server, snmp, log }, opts.health) : undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await health?.stop();
+      await names?.stop();
       await snmp?.stop();
       await sampler?.stop();
       // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
@@ -132,7 +150,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       store.checkpoint();
       store.close();
     })());
-  return { store, northbound, started, netconf, billing, sampler, snmp, health, stop };
+  return { store, northbound, started, netconf, billing, sampler, snmp, names, health, stop };
 }
 
 /** Methods the control channel forwards to the Northbound, with the channel's session id prepended. */
@@ -216,6 +234,9 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--netconf-host') o.netconf = { ...o.netconf, ssh: { port: (o.netconf?.ssh || undefined)?.port, host: value() } };
     else if (a === '--netconf-socket') o.netconf = { ...o.netconf, unix: value() };
     else if (a === '--snmp-dir') o.snmp = { ...o.snmp, dir: value() };
+    else if (a === '--names-dir') o.names = { ...o.names, dir: value() };
+    else if (a === '--names-listen') o.names = { dir: '', ...o.names, defaultListen: [...(o.names?.defaultListen ?? []), value()] };
+    else if (a === '--names-port') o.names = { dir: '', ...o.names, port: Number(value()) };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
     else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
     else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
@@ -223,6 +244,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.db) throw new Error('--db PATH is required');
+  if (o.names && !o.names.dir) throw new Error('--names-listen and --names-port need --names-dir DIR');
   return o;
 }
 
@@ -231,6 +253,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
+    process.stderr.write(`vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--snmp-dir DIR] [--names-dir DIR [--names-listen ADDR] [--names-port N]] [--sample-every S]\n`);
     process.stderr.write(
       `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
     );

@@ -4,8 +4,9 @@
  *
  *   node --import tsx scripts/capture-tui.ts [OUTDIR]
  *
- * The TUI runs in a real pty (TERM=vt220) against a daemon on the lab; UDP
- * traffic flows through the `web` service while the captures are taken.
+ * The TUI runs in a real pty (TERM=vt220) against a daemon (with health
+ * checks) on the lab; UDP traffic flows through the `web` service while the
+ * captures are taken.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const socket = join(dir, 'netconf.sock');
   const lab = await Lab.up();
   let t: Tui | undefined;
-  const daemon = await startDaemon({ db: join(dir, 'vcn.db'), netns: lab.ns('eng'), log: () => undefined, netconf: { unix: socket } });
+  const daemon = await startDaemon({ db: join(dir, 'vcn.db'), netns: lab.ns('eng'), log: () => undefined, netconf: { unix: socket }, health: { passiveMs: 0 } });
   try {
     const nb = daemon.northbound;
     const s = nb.openSession('setup', 'cli');
@@ -70,6 +71,9 @@ async function main(): Promise<void> {
     await pick(t, 3); // web-ids: chain with an IDS copy
     await t.waitFor('Service web-ids');
     save(t, '05-service-detail', 'a service: each chain hop by hop, and its ACL');
+    t.send('p');
+    await t.waitFor(/Every hop of web-ids answered|is broken at/);
+    save(t, '05b-service-probe', 'p in the detail: every hop probed (daemon with --health)');
     t.send('\x1b');
     await t.waitFor(/web-ids\s+10\./);
     t.send('p');

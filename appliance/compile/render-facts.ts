@@ -14,6 +14,8 @@ export interface LocalAccept {
   arp?: boolean;
   /** Accept IPv6 link-local and multicast destinations (neighbour discovery for the engine's addresses). */
   nd?: boolean;
+  /** Accept DHCP requests (UDP to port 67): the engine serves DHCP on a device segment. */
+  dhcp?: boolean;
 }
 
 export interface DataplaneFacts {

@@ -652,6 +652,8 @@ class Renderer {
         for (const a of locals) ls.elements.set(a, '');
         head.push(`${ipKw(fam)} daddr @local${fam} accept`);
       }
+      // DHCP requests come from 0.0.0.0 to the broadcast address: no local address names them.
+      if (fam === 4 && local?.dhcp) head.push('udp dport 67 accept');
       const tail = shapes.filter((s) => !s.mac).map(lookup);
       chains.push(m, { name: `p${fam}`, kind: 'dispatch', rules: [...head, ...tail] });
       // Only interfaces where a device's frames arrive pay for the MAC dispatch: they enter s4/s6, the others p4/p6.

@@ -109,6 +109,12 @@ export interface Gateway {
   mac?: string;
 }
 
+export interface Dhcp {
+  'range-start': string;
+  'range-end': string;
+  'lease-time': number;
+}
+
 export interface Interface {
   /** The kernel interface name (at most 15 characters). */
   name: string;
@@ -119,6 +125,8 @@ export interface Interface {
   mac?: string;
   /** The next hop toward clients on an uplink: replies leave through it. */
   gateway: Gateway;
+  /** DHCP for the devices on a device segment (dnsmasq); the interface needs an address in the range's subnet. New leases are events. */
+  dhcp?: Dhcp;
   description?: string;
 }
 
@@ -188,6 +196,21 @@ export interface Package {
 
 export interface Packages {
   package: Package[];
+}
+
+export interface Name {
+  /** A fully qualified name, e.g. shop.example.net. */
+  name: string;
+  /** Service IPs the name resolves to, answered round-robin. */
+  'service-ip': string[];
+}
+
+export interface ServiceNames {
+  /** Addresses the name server answers on (the engine's management addresses when empty). */
+  'listen-address': string[];
+  /** TTL of the answers: short, so a cut-over reaches clients quickly. */
+  ttl: number;
+  name: Name[];
 }
 
 export interface ServiceIpPoolsPool {
@@ -292,6 +315,8 @@ export interface VcnConfig {
   pools: Pools;
   /** Ordered templates of functions (Fig 10). */
   packages: Packages;
+  /** DNS names for services (Figs 17, 22), served by dnsmasq from the running configuration. A name with several service IPs is answered round-robin; a cut-over remaps a name to a new service IP in a commit, and a rollback maps it back. */
+  'service-names'?: ServiceNames;
   /** Pools of service addresses: a service created without a service IP gets the first free address of the pool it names. */
   'service-ip-pools'?: ServiceIpPools;
   services: Services;

@@ -88,6 +88,15 @@ export class NcClient {
     });
   }
 
+  /** Sends any message (framed, not wrapped in an rpc); resolves with the next reply. */
+  send(message: string): Promise<string> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise((resolve, reject) => {
+      this.waiting.push((r) => (r === '' && this.closedWith ? reject(this.closedWith) : resolve(r)));
+      this.stream.write(frame(message, true));
+    });
+  }
+
   /** Sends raw bytes (for fuzzing). */
   raw(b: Buffer | string): void {
     if (!this.closedWith) this.stream.write(b);

@@ -2,11 +2,10 @@
  * `commit [confirmed N] [-m comment]`, `confirm`, `cancel-commit`, `discard`,
  * `rollback N`, `compare A B`, `validate [SERVICE]`.
  */
-import { formatHops } from './health.js';
 import type { CommandIo } from '../compile-command.js';
 import type { Change, ConfigRef, NetconfClient } from '../netconf-client/client.js';
 import { changeLines } from '../views/change-lines.js';
-import { UsageError } from './common.js';
+import { columns, UsageError } from './common.js';
 
 function ref(s: string | undefined): ConfigRef {
   if (s === undefined) throw new UsageError('compare needs two configurations: commit ids, running, candidate or startup');
@@ -49,14 +48,33 @@ export async function compareCommand(c: NetconfClient, args: string[], json: boo
   return 0;
 }
 
-export async function validateCommand(c: NetconfClient, args: string[], io: CommandIo): Promise<number> {
+export async function validateCommand(c: NetconfClient, args: string[], json: boolean, io: CommandIo): Promise<number> {
   if (!args.length) {
     await c.validate();
     io.out('candidate is valid\n');
     return 0;
   }
-  const report = await c.validateService(args[0]);
-  io.out(formatHops(report));
-  // Exit 1 when a hop failed, so scripts can act on it.
-  return report.some((e) => e.localName === 'broken-hop') ? 1 : 0;
+  const port = args[1] !== undefined ? wholeNumber(args[1], 'PORT') : undefined;
+  const r = await c.validateService(args[0], port);
+  if (json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+  else {
+    const rows = [['PORT', 'SEQ', 'DEVICE', 'CHECK', 'RESULT', 'LATENCY', 'ERROR']];
+    for (const h of r.hops) rows.push([h.port ?? '-', String(h.seq), `${h.device}${h.copy ? ' (copy)' : ''}`, h.check ?? '-', h.result, h.latencyUs !== undefined ? `${(h.latencyUs / 1000).toFixed(2)} ms` : '-', h.error ?? '']);
+    io.out(columns(rows) + (r.broken ? `broken hop: ${r.broken}\n` : 'every hop answered\n'));
+  }
+  if (r.broken) {
+    io.err(`vcn: error HOP_FAILED: service ${args[0]} is broken at ${r.broken}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+export async function traceCommand(c: NetconfClient, args: string[], json: boolean, io: CommandIo): Promise<number> {
+  const [client, serviceIp, secs] = args;
+  if (!client || !serviceIp) throw new UsageError('usage: vcn trace CLIENT-IP SERVICE-IP [SECONDS]');
+  const hops = await c.trace(client, serviceIp, secs !== undefined ? wholeNumber(secs, 'SECONDS') : undefined);
+  if (json) io.out(`${JSON.stringify(hops, null, 2)}\n`);
+  else if (!hops.length) io.out(`no packet from ${client} to ${serviceIp} was seen\n`);
+  else io.out(columns([['MS', 'IN', 'OUT', 'SRC', 'DST'], ...hops.map((h) => [String(h.ms), h.iif, h.out.join(',') || '-', h.src, h.dst])]));
+  return 0;
 }

@@ -1,13 +1,16 @@
 /** The daemon-facing subcommands of `vcn`: option parsing and dispatch onto cli/commands/*. */
 import { parseArgs } from 'node:util';
 import type { CommandIo } from '../compile-command.js';
-import { commitCommand, compareCommand, rollbackCommand, validateCommand } from './commit-ops.js';
+import { commitCommand, compareCommand, rollbackCommand, traceCommand, validateCommand } from './commit-ops.js';
 import { EXIT, reportError, socketPath, UsageError, withClient } from './common.js';
 import { deleteCommand, loadCommand, setCommand } from './edit.js';
 import { show } from './show.js';
+import { cutoverNameCommand, detectModeCommand } from './share-ops.js';
 import { HEALTH_COMMANDS, healthCommand } from './health.js';
 
-export const CLIENT_COMMANDS = ['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', ...HEALTH_COMMANDS];
+export const CLIENT_COMMANDS = [
+  ...new Set(['show', 'set', 'delete', 'load', 'commit', 'confirm', 'cancel-commit', 'discard', 'rollback', 'compare', 'validate', 'trace', 'cutover-name', 'detect-server-mode', ...HEALTH_COMMANDS]),
+];
 
 export async function clientCommand(command: string, argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -66,7 +69,13 @@ export async function clientCommand(command: string, argv: string[], io: Command
       case 'compare':
         return compareCommand(c, args, json, io);
       case 'validate':
-        return validateCommand(c, args, io);
+        return validateCommand(c, args, json, io);
+      case 'trace':
+        return traceCommand(c, args, json, io);
+      case 'cutover-name':
+        return cutoverNameCommand(c, args, values.message, json, io);
+      case 'detect-server-mode':
+        return detectModeCommand(c, args, json, io);
       default:
         if (HEALTH_COMMANDS.includes(command)) return healthCommand(c, command, args, { json, force: values.force, preview: values.preview }, io);
         throw new UsageError(`unknown command '${command}'`);

@@ -27,8 +27,18 @@ export async function show(c: NetconfClient, args: string[], json: boolean, io: 
       return 0;
     }
     case 'devices': {
-      const v = devicesView(await c.getConfig('running'));
-      out(v, columns([['NAME', 'FUNCTION', 'MODE', 'IP', 'STATE', 'LEGS'], ...v.map((d) => [d.name, d.function, d.mode, d.ip, d.adminState, d.legs])]));
+      const health = (await c.state()).health;
+      const byName = new Map((health?.devices ?? []).map((h) => [h.name, h]));
+      // With health checks (daemon --health) each device also carries its oper state and response time.
+      const v = devicesView(await c.getConfig('running')).map((d) => {
+        const h = byName.get(d.name);
+        return health ? { ...d, oper: h ? (h.outOfService ? 'failed' : h.oper) : 'unchecked', avgResponseUs: h?.avgResponseUs } : d;
+      });
+      const rows = v.map((d) => {
+        const h = d as { oper?: string; avgResponseUs?: number };
+        return [d.name, d.function, d.mode, d.ip, d.adminState, ...(health ? [h.oper ?? '', h.avgResponseUs !== undefined ? `${(h.avgResponseUs / 1000).toFixed(1)}ms` : '-'] : []), d.legs];
+      });
+      out(v, columns([['NAME', 'FUNCTION', 'MODE', 'IP', 'STATE', ...(health ? ['OPER', 'RTT'] : []), 'LEGS'], ...rows]));
       return 0;
     }
     case 'counters': {

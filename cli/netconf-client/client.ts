@@ -17,6 +17,7 @@ import { NetconfRpcError } from './errors.js';
 export const VCN_NS = VCN_SCHEMA.namespace;
 export const STATE_NS = 'urn:vcn:appliance:state';
 export const FRONTEND_NS = 'urn:vcn:appliance:frontend';
+export const HEALTH_NS = 'urn:vcn:appliance:health';
 export const DEFAULT_SOCKET = '/run/vcn/netconf.sock';
 
 export type Datastore = 'running' | 'candidate' | 'startup';
@@ -58,11 +59,43 @@ export interface PendingConfirm {
   user: string;
 }
 
+export interface DeviceHealth {
+  name: string;
+  check: string;
+  oper: string;
+  outOfService: boolean;
+  maintenance: boolean;
+  failures: number;
+  avgResponseUs?: number;
+  lastError?: string;
+}
+
 export interface EngineState {
   runningCommit?: number;
   pending?: PendingConfirm;
   servicePorts: ServicePortState[];
   countersError?: string;
+  /** Present when the daemon runs health checks (--health). */
+  health?: { devices: DeviceHealth[]; unavailable: { service: string; reason: string }[] };
+}
+
+export interface HopResult {
+  port?: string;
+  seq: number;
+  device: string;
+  copy: boolean;
+  check?: string;
+  result: string;
+  latencyUs?: number;
+  error?: string;
+}
+
+export interface TraceHop {
+  iif: string;
+  out: string[];
+  src: string;
+  dst: string;
+  ms: number;
 }
 
 export interface EventEntry {
@@ -191,11 +224,32 @@ export class NetconfClient {
       });
   }
 
-  /** Operational state: running commit, pending confirmed commit, per service-port counters. */
+  /** Operational state: running commit, pending confirmed commit, per service-port counters, device health. */
   async state(): Promise<EngineState> {
-    const [data] = await this.rpc(`<get><filter type="subtree"><state xmlns="${STATE_NS}"/></filter></get>`);
+    const [data] = await this.rpc(`<get><filter type="subtree"><state xmlns="${STATE_NS}"/><health xmlns="${HEALTH_NS}"/></filter></get>`);
     const st = data ? kid(data, 'state') : undefined;
     const out: EngineState = { servicePorts: [] };
+    const h = data ? kid(data, 'health') : undefined;
+    if (h) {
+      const num = (e: Element, n: string) => (kidText(e, n) !== undefined ? Number(kidText(e, n)) : undefined);
+      out.health = {
+        devices: children(h)
+          .filter((e) => e.localName === 'device')
+          .map((e) => ({
+            name: kidText(e, 'name') ?? '',
+            check: kidText(e, 'check') ?? '',
+            oper: kidText(e, 'oper') ?? '',
+            outOfService: kidText(e, 'out-of-service') === 'true',
+            maintenance: kidText(e, 'maintenance') === 'true',
+            failures: num(e, 'failures') ?? 0,
+            avgResponseUs: num(e, 'avg-response-us'),
+            lastError: kidText(e, 'last-error'),
+          })),
+        unavailable: children(h)
+          .filter((e) => e.localName === 'unavailable')
+          .map((e) => ({ service: kidText(e, 'service') ?? '', reason: kidText(e, 'reason') ?? '' })),
+      };
+    }
     if (!st) return out;
     for (const c of children(st)) {
       if (c.localName === 'running-commit') out.runningCommit = Number(text(c));
@@ -229,13 +283,50 @@ export class NetconfClient {
     return r[0] ? text(r[0]) : '';
   }
 
-  /** Probes every hop of a service (SPEC §3 service validation). Throws NOT_AVAILABLE when the daemon has no such operation. */
-  async validateService(name: string): Promise<Element[]> {
+  /** Probes every hop of a service (SPEC §3 service validation). Throws NOT_AVAILABLE when the daemon runs no health checks. */
+  async validateService(name: string, port?: number): Promise<{ hops: HopResult[]; broken?: string }> {
+    const r = await this.healthRpc(`<validate-service xmlns="${HEALTH_NS}"><service>${esc(name)}</service>${opt('port', port)}</validate-service>`);
+    const broken = r.find((e) => e.localName === 'broken-hop');
+    return {
+      hops: r
+        .filter((e) => e.localName === 'hop')
+        .map((e) => ({
+          port: kidText(e, 'port'),
+          seq: Number(kidText(e, 'seq')),
+          device: kidText(e, 'device') ?? '',
+          copy: kidText(e, 'copy') === 'true',
+          check: kidText(e, 'check'),
+          result: kidText(e, 'result') ?? '',
+          latencyUs: kidText(e, 'latency-us') !== undefined ? Number(kidText(e, 'latency-us')) : undefined,
+          error: kidText(e, 'error'),
+        })),
+      ...(broken ? { broken: text(broken) } : {}),
+    };
+  }
+
+  /** Traces test traffic from a client address to a service address through the engine (nft trace). */
+  async trace(client: string, serviceIp: string, seconds?: number): Promise<TraceHop[]> {
+    const r = await this.healthRpc(`<trace xmlns="${HEALTH_NS}"><client>${esc(client)}</client><service-ip>${esc(serviceIp)}</service-ip>${opt('seconds', seconds)}</trace>`);
+    return r
+      .filter((e) => e.localName === 'hop')
+      .map((e) => ({
+        iif: kidText(e, 'iif') ?? '',
+        out: children(e)
+          .filter((x) => x.localName === 'out')
+          .map(text),
+        src: kidText(e, 'src') ?? '',
+        dst: kidText(e, 'dst') ?? '',
+        ms: Number(kidText(e, 'ms') ?? 0),
+      }));
+  }
+
+  /** A health RPC; a daemon without health checking answers NOT_AVAILABLE. */
+  private async healthRpc(xml: string): Promise<Element[]> {
     try {
-      return await this.rpc(`<validate-service xmlns="${FRONTEND_NS}"><name>${esc(name)}</name></validate-service>`);
+      return await this.rpc(xml);
     } catch (e) {
-      if (e instanceof NetconfRpcError && ['operation-not-supported', 'unknown-namespace'].includes(e.errors[0]?.tag)) {
-        throw new NetconfRpcError([{ ...e.errors[0], appTag: 'NOT_AVAILABLE', message: 'service validation (probing every hop) is not available in this daemon yet' }]);
+      if (e instanceof NetconfRpcError && (e.code === 'HEALTH_OFF' || ['operation-not-supported', 'unknown-namespace'].includes(e.errors[0]?.tag))) {
+        throw new NetconfRpcError([{ ...e.errors[0], appTag: 'NOT_AVAILABLE', message: `not available in this daemon: ${e.errors[0]?.message}` }]);
       }
       throw e;
     }

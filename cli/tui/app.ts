@@ -183,7 +183,9 @@ export class App {
 
   /** Replaces the screen part of the help line (screens with modes change it). */
   setHelp(help: string): void {
-    this.helpLine.setContent(` ${help}  |  ${NAV_HELP}`.slice(0, WIDTH));
+    // The global keys always fit: the screen's part is cut first.
+    const nav = `  |  ${NAV_HELP}`;
+    this.helpLine.setContent(` ${help}`.slice(0, WIDTH - nav.length - 1) + nav);
   }
 
   info(text: string): void {

@@ -17,6 +17,7 @@ import ssh2 from 'ssh2';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { verifyPassword } from '../northbound/password-hash.js';
 import type { Store } from '../store/store.js';
+import { LoginLimiter } from './login-limit.js';
 import type { LoginUser, Role, User, Users } from './users.js';
 
 export interface LoginLimits {
@@ -27,6 +28,7 @@ export interface LoginLimits {
 
 interface View {
   commit: number | null;
+  netconf: { enabled: boolean; port: number };
   /** Users from the configuration; undefined: none configured (bootstrap users apply). */
   users?: Map<string, LoginUser>;
   prefixes: string[];
@@ -54,6 +56,8 @@ function publicUser(u: LoginUser): User {
 export class Access {
   private view?: View;
   private fallbackAllow?: string[];
+  /** Failed logins per source: kept here, so a block outlives an SSH listener that moves or restarts. */
+  readonly limiter = new LoginLimiter(() => this.limits());
 
   constructor(
     private readonly store: Store,
@@ -85,7 +89,9 @@ export class Access {
     const limits: LoginLimits = ll
       ? { maxFailures: ll['max-failures'], windowMs: ll.window * 1000, blockMs: ll['block-time'] * 1000 }
       : DEFAULT_LIMITS;
-    this.view = { commit, users, prefixes, allow: prefixes.length ? blockList(prefixes) : undefined, limits };
+    const nc = system?.management?.netconf;
+    const netconf = { enabled: nc?.enabled ?? true, port: nc?.port ?? 830 };
+    this.view = { commit, netconf, users, prefixes, allow: prefixes.length ? blockList(prefixes) : undefined, limits };
     return this.view;
   }
 
@@ -99,6 +105,11 @@ export class Access {
 
   prefixes(): string[] {
     return this.current().prefixes;
+  }
+
+  /** system/management/netconf: whether NETCONF over SSH is on, and its port. */
+  netconfService(): { enabled: boolean; port: number } {
+    return this.current().netconf;
   }
 
   limits(): LoginLimits {

@@ -70,7 +70,8 @@ function safeConfig(server: NetconfServer, id: number) {
  * shared candidate would be stale: drop it so it reads as running again.
  */
 function refreshCandidate(server: NetconfServer): void {
-  const ds = server.store.datastore('candidate');
+  // Read without a copy: only its base is looked at unless it is stale.
+  const ds = server.store.datastore('candidate', { readonly: true });
   const running = server.nb.runningCommit();
   if (!ds || ds.base === running || ds.base === null) return;
   if (diffConfigs(safeConfig(server, ds.base), ds.config).length === 0) server.store.deleteDatastore('candidate', { user: 'system', client: 'system' });

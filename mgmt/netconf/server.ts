@@ -25,6 +25,7 @@ import { sessionOps } from './ops/session-ops.js';
 import { commitOps } from './ops/commit.js';
 import { vcnOps } from './ops/vcn-rpcs.js';
 import { frontendOps } from './ops/frontend-rpcs.js';
+import { shareOps } from './ops/share-rpcs.js';
 import { monitoringOps } from './monitoring.js';
 import { healthOps, type HealthApi } from './ops/health-rpcs.js';
 
@@ -35,6 +36,8 @@ export interface NetconfServerOptions {
   store: Store;
   /** For operational data (counters). */
   datapath?: Datapath;
+  /** The engine's network namespace, for RPCs that probe devices from its ports. */
+  netns?: string;
   log?: (line: string) => void;
   /** Largest message accepted, in bytes (default 16 MiB). */
   maxMessage?: number;
@@ -56,6 +59,7 @@ export class NetconfServer implements SessionHost {
   /** Users, roles, allowed sources and login limits from the running configuration. */
   readonly access: Access;
   readonly datapath?: Datapath;
+  readonly netns?: string;
   readonly sessions = new Map<number, NcSession>();
   readonly locks = new Map<DatastoreName, NcSession>();
   confirmOwner?: ConfirmOwner;
@@ -75,11 +79,12 @@ export class NetconfServer implements SessionHost {
     this.nb = o.northbound;
     this.store = o.store;
     this.datapath = o.datapath;
+    this.netns = o.netns;
     this.users = new Users(o.store);
     this.access = new Access(o.store, this.users);
     this.logFn = o.log ?? (() => undefined);
     this.opts = { maxMessage: o.maxMessage ?? 16 * 1024 * 1024, helloTimeoutMs: o.helloTimeoutMs ?? 30_000 };
-    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...monitoringOps, ...notificationOps, ...healthOps);
+    this.ops = new OpTable().add(...getOps, ...editOps, ...copyOps, ...lockOps, ...sessionOps, ...commitOps, ...vcnOps, ...frontendOps, ...shareOps, ...monitoringOps, ...notificationOps, ...healthOps);
     this.watcher = commitWatcher(this, o.watchMs ?? 500);
   }
 

@@ -6,11 +6,15 @@
  * is a log line and an event in the store; a source that fails max-failures
  * times within the window is refused for block-time.
  */
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
-import { LoginLimiter } from './login-limit.js';
 import type { NetconfServer } from './server.js';
 import { hostKey, type User } from './users.js';
+
+/** Open SSH connections at most (authenticated or not); more are turned away at once. */
+const MAX_CONNECTIONS = 64;
+/** A connection that has not authenticated within this time is closed. */
+const AUTH_TIMEOUT_MS = 30_000;
 
 export interface SshListenOptions {
   host?: string;
@@ -27,11 +31,14 @@ export interface SshListener {
 export function listenSsh(server: NetconfServer, o: SshListenOptions = {}): Promise<SshListener> {
   const access = server.access;
   if (o.allow) access.setFallbackAllow(o.allow);
-  const limiter = new LoginLimiter(() => access.limits());
+  const limiter = access.limiter;
   /** Sources whose refusal while blocked was already logged (one line per block, not per attempt). */
   const quietUntil = new Map<string, number>();
+  /** Sockets not yet authenticated, by remote address and port, with the timer that ends them. */
+  const pending = new Map<string, NodeJS.Timeout>();
   const ssh = new ssh2.Server({ hostKeys: [hostKey(server.store)] }, (client, info) => {
     const ip = info.ip.replace(/^::ffff:/, '');
+    const authTimer = pending.get(`${info.ip}:${info.port}`);
     client.on('error', (e) => server.log(`ssh ${ip}: ${e.message}`));
     if (!access.allowed(ip)) {
       server.log(`ssh: refused ${ip}: not in the management prefixes ${access.prefixes().join(', ')}`);
@@ -95,6 +102,7 @@ export function listenSsh(server: NetconfServer, o: SshListenOptions = {}): Prom
       ctx.reject(['password', 'publickey']);
     });
     client.on('ready', () => {
+      clearTimeout(authTimer);
       client.on('session', (accept) => {
         const session = accept();
         session.on('subsystem', (acceptSub, rejectSub, subInfo) => {
@@ -106,13 +114,34 @@ export function listenSsh(server: NetconfServer, o: SshListenOptions = {}): Prom
     });
   });
   ssh.on('error', (e: Error) => server.log(`ssh server: ${e.message}`));
+  // Our own TCP listener in front of ssh2's: it bounds the open connections (ssh2 would see a
+  // silent one only after its banner) and ends any that has not authenticated in time.
+  const tcp = createServer((socket) => {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const timer = setTimeout(() => {
+      server.log(`ssh: ${socket.remoteAddress} did not authenticate within ${AUTH_TIMEOUT_MS / 1000} s; closing`);
+      socket.destroy();
+    }, AUTH_TIMEOUT_MS);
+    timer.unref();
+    pending.set(key, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      pending.delete(key);
+    });
+    socket.on('error', () => undefined);
+    ssh.injectSocket(socket);
+  });
+  tcp.maxConnections = MAX_CONNECTIONS;
+  tcp.on('drop', (d?: { remoteAddress?: string }) => server.log(`ssh: refused ${d?.remoteAddress ?? 'a client'}: ${MAX_CONNECTIONS} connections are open already`));
+  tcp.on('error', (e: Error) => server.log(`ssh listener: ${e.message}`));
   return new Promise((resolve, reject) => {
-    ssh.once('error', reject);
-    ssh.listen(o.port ?? 830, o.host ?? '0.0.0.0', () => {
-      ssh.off('error', reject);
-      const port = (ssh.address() as AddressInfo).port;
+    tcp.once('error', reject);
+    tcp.listen(o.port ?? 830, o.host ?? '0.0.0.0', () => {
+      tcp.off('error', reject);
+      const port = (tcp.address() as AddressInfo).port;
       server.log(`listening for NETCONF over SSH on ${o.host ?? '0.0.0.0'}:${port}`);
-      resolve({ port, close: () => new Promise((r) => ssh.close(() => r())) });
+      // Stops accepting at once; connections already open (sessions) are not waited for.
+      resolve({ port, close: async () => void tcp.close() });
     });
   });
 }

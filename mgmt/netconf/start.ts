@@ -3,11 +3,14 @@ import type { Datapath } from '../../appliance/datapath/datapath.js';
 import type { Northbound } from '../northbound/northbound.js';
 import type { Store } from '../store/store.js';
 import { NetconfServer } from './server.js';
-import { listenSsh, type SshListener } from './ssh-server.js';
+import { followSsh, type SshFollower } from './ssh-follow.js';
 import { listenUnix, type UnixListener } from './unix-server.js';
 
 export interface NetconfOptions {
-  /** SSH listener: port (830 by default; 0 for an ephemeral one) and address; none when absent. */
+  /**
+   * SSH listener: address, and a port that overrides the configured one (0: an ephemeral one);
+   * none when absent. Otherwise system/management/netconf (enabled, port 830) decides, commit by commit.
+   */
   ssh?: { port?: number; host?: string; allow?: string[] };
   /** Unix socket path for local clients. */
   unix?: string;
@@ -21,15 +24,15 @@ export interface NetconfOptions {
 
 export interface NetconfService {
   server: NetconfServer;
-  ssh?: SshListener;
+  ssh?: SshFollower;
   unix?: UnixListener;
   stop(): Promise<void>;
 }
 
-export async function startNetconf(deps: { northbound: Northbound; store: Store; datapath?: Datapath; log: (l: string) => void }, o: NetconfOptions): Promise<NetconfService> {
+export async function startNetconf(deps: { northbound: Northbound; store: Store; datapath?: Datapath; netns?: string; log: (l: string) => void }, o: NetconfOptions): Promise<NetconfService> {
   const server = new NetconfServer({ ...deps, maxMessage: o.maxMessage });
   if (o.adminPassword !== undefined && server.users.count() === 0) server.users.set({ name: 'admin', role: 'admin', password: o.adminPassword });
-  const ssh = o.ssh ? await listenSsh(server, o.ssh) : undefined;
+  const ssh = o.ssh ? await followSsh(server, o.ssh) : undefined;
   let unix: UnixListener | undefined;
   try {
     unix = o.unix ? await listenUnix(server, o.unix) : undefined;

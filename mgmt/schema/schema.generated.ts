@@ -597,6 +597,46 @@ export const VCN_SCHEMA: ModuleSchema = {
               "description": "The next hop toward clients on an uplink: replies leave through it."
             },
             {
+              "kind": "container",
+              "name": "dhcp",
+              "presence": true,
+              "children": [
+                {
+                  "kind": "leaf",
+                  "name": "range-start",
+                  "type": {
+                    "base": "ip-address",
+                    "typedef": "inet:ip-address"
+                  },
+                  "mandatory": true
+                },
+                {
+                  "kind": "leaf",
+                  "name": "range-end",
+                  "type": {
+                    "base": "ip-address",
+                    "typedef": "inet:ip-address"
+                  },
+                  "mandatory": true
+                },
+                {
+                  "kind": "leaf",
+                  "name": "lease-time",
+                  "type": {
+                    "base": "uint32",
+                    "range": [
+                      [
+                        120,
+                        4294967295
+                      ]
+                    ]
+                  },
+                  "default": "3600"
+                }
+              ],
+              "description": "DHCP for the devices on a device segment (dnsmasq); the interface needs an address in the range's subnet. New leases are events."
+            },
+            {
               "kind": "leaf",
               "name": "description",
               "type": {
@@ -995,6 +1035,75 @@ export const VCN_SCHEMA: ModuleSchema = {
         }
       ],
       "description": "Ordered templates of functions (Fig 10)."
+    },
+    {
+      "kind": "container",
+      "name": "service-names",
+      "presence": true,
+      "children": [
+        {
+          "kind": "leaf-list",
+          "name": "listen-address",
+          "type": {
+            "base": "ip-address",
+            "typedef": "inet:ip-address"
+          },
+          "description": "Addresses the name server answers on (the engine's management addresses when empty)."
+        },
+        {
+          "kind": "leaf",
+          "name": "ttl",
+          "type": {
+            "base": "uint32",
+            "range": [
+              [
+                0,
+                86400
+              ]
+            ]
+          },
+          "default": "5",
+          "description": "TTL of the answers: short, so a cut-over reaches clients quickly."
+        },
+        {
+          "kind": "list",
+          "name": "name",
+          "keys": [
+            "name"
+          ],
+          "children": [
+            {
+              "kind": "leaf",
+              "name": "name",
+              "type": {
+                "base": "string",
+                "length": [
+                  [
+                    1,
+                    253
+                  ]
+                ],
+                "pattern": [
+                  "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                ]
+              },
+              "description": "A fully qualified name, e.g. shop.example.net."
+            },
+            {
+              "kind": "leaf-list",
+              "name": "service-ip",
+              "type": {
+                "base": "ip-address",
+                "typedef": "inet:ip-address"
+              },
+              "min": 1,
+              "orderedByUser": true,
+              "description": "Service IPs the name resolves to, answered round-robin."
+            }
+          ]
+        }
+      ],
+      "description": "DNS names for services (Figs 17, 22), served by dnsmasq from the running configuration. A name with several service IPs is answered round-robin; a cut-over remaps a name to a new service IP in a commit, and a rollback maps it back."
     },
     {
       "kind": "container",

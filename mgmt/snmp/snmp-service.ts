@@ -41,7 +41,7 @@ export interface SnmpContext {
 }
 
 /** Engine ID: 0x80 | enterprise 32473 (placeholder, as the MIB), format 5 (octets), 8 random octets kept in the store. */
-function engineId(store: Store): string {
+export function snmpEngineId(store: Store): string {
   let id = store.setting('snmp.engine-id');
   if (!id) {
     id = `80007ed905${randomBytes(8).toString('hex')}`;
@@ -71,6 +71,8 @@ export class SnmpService {
   private cache: { key: string; tree: MibTree } | undefined;
   private configCache: { id: number | null; config: Config | undefined } | undefined;
   private stopped = false;
+  /** No automatic snmpd restart before this time (ms since the epoch) after a failed start. */
+  private retryAt = 0;
   /** How long the last tree build took (ms). */
   private buildMs = 0;
 
@@ -79,7 +81,7 @@ export class SnmpService {
     private readonly o: SnmpOptions,
   ) {
     this.snmpd = new SnmpdProcess({ dir: o.dir, netns: o.netns, log: ctx.log });
-    this.engineId = engineId(ctx.store);
+    this.engineId = snmpEngineId(ctx.store);
     this.lastCommit = ctx.store.runningId() ?? 0;
     this.lastEvent = (ctx.store.db.prepare('SELECT max(id) FROM event').pluck().get() as number | null) ?? 0;
   }
@@ -132,7 +134,13 @@ export class SnmpService {
     const inputs = snmpdInputs(config);
     if (inputs !== this.inputs || !this.snmpd.running()) {
       this.inputs = inputs;
-      await this.snmpd.start(snmpdConf(config, { agentxSocket: this.snmpd.socket, engineId: this.engineId }));
+      try {
+        await this.snmpd.start(snmpdConf(config, { agentxSocket: this.snmpd.socket, engineId: this.engineId }));
+      } catch (e) {
+        // E.g. the port is taken: try again in 10 s (or at the next commit), not at every check.
+        this.retryAt = Date.now() + 10_000;
+        throw e;
+      }
     }
     if (!this.agent) {
       this.agent = new AgentxSession({
@@ -159,7 +167,7 @@ export class SnmpService {
       this.lastCommit = id;
       await this.sync();
       for (const c of commits) await this.agent?.notify(configCommittedVarbinds(c));
-    } else if (!this.stopped && this.inputs !== undefined && !this.snmpd.running()) {
+    } else if (!this.stopped && this.inputs !== undefined && !this.snmpd.running() && Date.now() >= this.retryAt) {
       this.ctx.log('snmp: snmpd is gone; starting it again');
       await this.sync();
     }

@@ -68,9 +68,10 @@ export function snmpdConf(config: Config, o: SnmpdConfOptions): string {
     lines.push(`access ${group} "" v2c noauth exact vcn_all none none`);
   });
   for (const u of snmp['v3-user']) {
-    const localized = isLocalizedKey(u['auth-password']) && isLocalizedKey(u['priv-password']);
+    // A localized key (0x…, see usm-keys.ts) is marked by -l before it, per key (snmpd.conf(5)).
+    const key = (v: string, what: string) => `${isLocalizedKey(v) ? '-l ' : ''}${secret(v, what)}`;
     lines.push(
-      `createUser ${localized ? '-l ' : ''}${u.name} ${AUTH[u['auth-protocol']]} ${secret(u['auth-password'], `the auth-password of SNMP user ${u.name}`)} ${PRIV[u['priv-protocol']]} ${secret(u['priv-password'], `the priv-password of SNMP user ${u.name}`)}`,
+      `createUser ${u.name} ${AUTH[u['auth-protocol']]} ${key(u['auth-password'], `the auth-password of SNMP user ${u.name}`)} ${PRIV[u['priv-protocol']]} ${key(u['priv-password'], `the priv-password of SNMP user ${u.name}`)}`,
     );
     lines.push(`group g_v3 usm ${u.name}`);
   }

@@ -72,7 +72,7 @@ export function serviceAddress(s: Service): string | undefined {
 const FUNCTIONS = ['firewall', 'ids', 'ips', 'vpn', 'antivirus', 'proxy', 'load-balancer', 'server', 'router', 'other'];
 const MODES = ['transparent', 'loopback', 'alias', 'nat', 'router', 'server-ip'];
 const CLIENTS = ['netconf', 'tui', 'cli', 'system'];
-const KINDS = ['commit', 'confirmed', 'rollback', 'revert', 'startup'];
+const KINDS = ['commit', 'confirmed', 'rollback', 'revert', 'startup', 'failover', 'failback'];
 const ZERO: Billed = { packets: 0n, bytes: 0n, since: 0 };
 
 const byIndex = (a: { index: Oid }, b: { index: Oid }) => {

@@ -46,9 +46,10 @@ describe('atomic commits on a live data plane', () => {
     // The stream runs until the commits are done (a stop file), bounded in count and time; it prints how many it sent.
     const stopFile = `${t.lab.plan.workDir}/stop-stream`;
     const sender = `const fs=require('fs');const s=require('dgram').createSocket('udp4');let i=0;const t0=Date.now();
-function next(){if(i>=60000||Date.now()-t0>60000||(i%50===0&&fs.existsSync('${stopFile}'))){s.close();console.log(i);return}
+function next(){if(i>=60000||Date.now()-t0>150000||(i%50===0&&fs.existsSync('${stopFile}'))){s.close();console.log(i);return}
 const b=Buffer.from('seq '+(i++));s.send(b,9,'${W4}',()=>setTimeout(next,1))}next();`;
-    const stream = t.lab.exec('cl', 'node', '-e', sender);
+    // Generous bounds: on a loaded 2-core machine node's start and 100 commits can take minutes.
+    const stream = t.lab.run('cl', ['node', '-e', sender], { timeoutMs: 200_000 });
     const modes: string[] = [];
     for (let c = 0; c < 100; c++) {
       const result = await t.engine.load(validated(withExtra(1 + (c % 5), c * 5)));
@@ -63,7 +64,7 @@ const b=Buffer.from('seq '+(i++));s.send(b,9,'${W4}',()=>setTimeout(next,1))}nex
       .toBe(sent);
     // The changes after the first load went in as diffs, not full reloads.
     expect(modes.filter((m) => m === 'diff').length).toBeGreaterThanOrEqual(99);
-  });
+  }, 300_000);
 
   it('a ruleset the kernel rejects leaves the old one running and says why', async () => {
     await t.load(base);

@@ -200,13 +200,14 @@ describe.skipIf(!isRoot)(`daemon crash safety (${isRoot ? 'root' : NEEDS_ROOT})`
     let d = await launch();
     const before = (await d.call('runningCommit')).result as number;
     await d.call('setCandidate', configFor(100));
-    const r = await d.call('commit', { confirmTimeout: 2, comment: 'confirm me' });
+    // 20 s: the restart below (node + tsx + a full load) must come back before the window ends, even on a loaded machine.
+    const r = await d.call('commit', { confirmTimeout: 20, comment: 'confirm me' });
     expect(r.error).toBeUndefined();
     d.kill('SIGKILL');
     await d.exited;
     d = await launch();
     expect(((await d.call('pendingConfirm')).result as { revertTo: number }).revertTo).toBe(before);
-    for (let t = 0; t < 50 && (await d.call('pendingConfirm')).result; t++) await sleep(100);
+    for (let t = 0; t < 300 && (await d.call('pendingConfirm')).result; t++) await sleep(100);
     expect((await d.call('pendingConfirm')).result).toBeNull();
     const store = Store.open(db);
     const running = store.running();

@@ -168,7 +168,7 @@ describe('health detection and service operations', () => {
   }, 120_000);
 
   it('validate-service probes every hop in order with latencies, and names the broken hop', async () => {
-    const ok = await client!.validateService('web');
+    const ok = await rpc('validate-service', '<service>web</service>');
     const hops = named(ok, 'hop');
     expect(hops.map((h) => `${h.port}/${h.seq} ${h.device} ${h.check} ${h.result}`)).toEqual([
       '9/1 fwa heartbeat pass',

@@ -21,7 +21,7 @@ import { GET_CONFIG, NcClient } from '../../bench/lib/nc-client.js';
 import { renameInterfaces, startNcProcess, type NcProcess } from '../../bench/lib/nc-daemon-process.js';
 import { scaleConfig } from '../../bench/scale-config.js';
 import { toXml } from '../../mgmt/schema/config-codec.js';
-import { connectionFrames, rng, type Rng } from './helpers/netconf-fuzz-frames.js';
+import { CATALOGUE, connectionFrames, rng, type Rng } from './helpers/netconf-fuzz-frames.js';
 import { requireRoot } from './helpers/root.js';
 
 const hasNcclient = spawnSync('/usr/bin/python3', ['-c', 'import ncclient'], { encoding: 'utf8' }).status === 0;
@@ -130,8 +130,18 @@ describe.skipIf(!hasNcclient)('NETCONF fuzz against a running daemon (python3-nc
       }
     })();
 
+    // First the catalogue: every kind of wrong message once, each answered by its rpc-error, in order.
+    const cat = await NcClient.unix(p.socket);
+    for (const m of CATALOGUE) {
+      const reply = await cat.send(m);
+      expect(reply, m).toContain('<rpc-error>');
+      for (const t of reply.matchAll(/<error-tag>([a-z-]+)<\/error-tag>/g)) tags.set(t[1], (tags.get(t[1]) ?? 0) + 1);
+    }
+    expect(await cat.rpc(GET_CONFIG())).toContain('<name>svc0</name>');
+    cat.close();
+
     const t0 = Date.now();
-    let sent = 0;
+    let sent = CATALOGUE.length;
     let connections = 0;
     let closedByServer = 0;
     let sshFrames = 0;

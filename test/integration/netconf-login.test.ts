@@ -4,15 +4,19 @@
  * until users are committed; clear-text passwords stored as scrypt hashes;
  * password and public-key logins; hashes hidden from operators; allowed
  * source prefixes; failed-login blocking; rollback brings back the earlier
- * users. The daemon runs over the dry datapath.
+ * users; the SSH listener follows system/management/netconf. The daemon runs
+ * over the dry datapath.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { scaleConfig } from '../../bench/scale-config.js';
+import { YANG_FILE } from '../../mgmt/schema/generate.js';
+import { followSsh } from '../../mgmt/netconf/ssh-follow.js';
 import { ADMIN_PASSWORD, runNc, startNcDaemon, type NcDaemon } from './helpers/netconf-daemon.js';
 
 const hasNcclient = spawnSync('/usr/bin/python3', ['-c', 'import ncclient'], { encoding: 'utf8' }).status === 0;
@@ -26,7 +30,7 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
   let keyFile: string;
   let otherKeyFile: string;
   let alicePub: string;
-  const steps = (s: Step[]): Promise<R[]> => runNc<R[]>('login', { port: d.port, steps: s }, 90_000);
+  const steps = (s: Step[]): Promise<R[]> => runNc<R[]>('login', { port: d.daemon.netconf!.ssh!.port, steps: s }, 90_000);
   const nb = () => d.daemon.northbound;
   /** Commits a change made in process (as the console would) and returns the commit id. */
   const commitEdit = async (edit: (c: Config) => void): Promise<number> => {
@@ -110,6 +114,16 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
     expect(noUser.error).toBe('AuthenticationError');
     expect(wrongPw.error).toBe('AuthenticationError');
     expect(again.passwords[2]).toBe(edit.passwords[2]);
+    // yanglint accepts both views of the system container: the admin's (hashes) and the operator's (none)
+    for (const [who, xml] of [
+      ['admin', key.data],
+      ['oper', oper.data],
+    ]) {
+      const file = join(d.dir, `get-config-${who}.xml`);
+      writeFileSync(file, String(xml).replace(/^<\?xml[^>]*\?>/, '').replace(/^<data[^>]*>/, '').replace(/<\/data>$/, ''));
+      expect(String(xml)).toContain('<login><user><name>admin</name>');
+      execFileSync('yanglint', ['-t', 'config', YANG_FILE, file]);
+    }
     expect(events('login-failed').map((e) => JSON.parse(e.detail!).user)).toEqual(expect.arrayContaining(['alice', 'boot', 'nobody', 'oper']));
   });
 
@@ -154,8 +168,88 @@ describe.skipIf(!hasNcclient)('NETCONF logins from the configuration (python3-nc
     const blocked = events('login-blocked');
     expect(blocked).toHaveLength(1);
     expect(blocked[0].subject).toBe('127.0.0.1');
-    await new Promise((res) => setTimeout(res, 3500));
+    await sleep(3500);
     const [after] = await steps([{ user: 'admin', password: ADMIN_PASSWORD }]);
     expect(after.ok).toBe(true);
   });
+
+  it('at most 64 SSH connections are open at once; the rest are turned away, and logins work again once they close', async () => {
+    const port = d.daemon.netconf!.ssh!.port;
+    const idle = await Promise.all(Array.from({ length: 64 }, () => idleConnection(port)));
+    expect(idle.every((c) => !c.closed())).toBe(true);
+    const extra = await idleConnection(port);
+    for (let i = 0; i < 100 && !extra.closed(); i++) await sleep(50);
+    expect(extra.closed()).toBe(true);
+    for (const c of [...idle, extra]) c.sock.destroy();
+    await sleep(500);
+    const [after] = await steps([{ user: 'admin', password: ADMIN_PASSWORD }]);
+    expect(after.ok).toBe(true);
+  });
+
+  it('the SSH listener follows system/management/netconf: enabled closes and opens it, port moves it', async () => {
+    const follower = d.daemon.netconf!.ssh!;
+    await commitEdit((c) => {
+      c.system.management.netconf.enabled = false;
+    });
+    const settle = async (pred: () => boolean) => {
+      for (let i = 0; i < 100 && !pred(); i++) await sleep(50);
+      await follower.settled();
+    };
+    await settle(() => follower.port === 0);
+    expect(follower.port).toBe(0);
+    const [off] = await runNc<R[]>('login', { port: d.port, steps: [{ user: 'admin', password: ADMIN_PASSWORD }] }, 60_000);
+    expect(off.error).toBeDefined();
+    await commitEdit((c) => {
+      c.system.management.netconf.enabled = true;
+    });
+    await settle(() => follower.port !== 0);
+    const [on] = await steps([{ user: 'admin', password: ADMIN_PASSWORD }]);
+    expect(on.ok).toBe(true);
+
+    // Without a port from the command line, the configured port is the one.
+    const [p1, p2] = [await freePort(), await freePort()];
+    await commitEdit((c) => {
+      c.system.management.netconf.port = p1;
+    });
+    const own = await followSsh(d.daemon.netconf!.server, { host: '127.0.0.1' }, 100);
+    try {
+      expect(own.port).toBe(p1);
+      await commitEdit((c) => {
+        c.system.management.netconf.port = p2;
+      });
+      for (let i = 0; i < 100 && own.port !== p2; i++) await sleep(50);
+      await own.settled();
+      expect(own.port).toBe(p2);
+      const [moved] = await runNc<R[]>('login', { port: p2, steps: [{ user: 'oper', password: 'oper-pw' }] }, 60_000);
+      expect(moved.ok).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
 });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP connection to the SSH port that says nothing: resolves once the server's banner came. */
+function idleConnection(port: number): Promise<{ sock: Socket; closed: () => boolean }> {
+  return new Promise((resolve) => {
+    let closed = false;
+    const sock = connect(port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.on('close', () => (closed = true));
+    sock.once('data', () => resolve({ sock, closed: () => closed }));
+    sock.once('close', () => resolve({ sock, closed: () => true }));
+  });
+}
+
+/** A TCP port nothing listens on right now (the kernel picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -86,8 +86,11 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.state).toContain('<service>web2</service>');
     expect(r.closed).toBe(true);
 
-    // yanglint accepts what get-config returned
+    // yanglint accepts what get-config returned, the system container (users with password hashes) included
     const data = String(r.running).replace(/^<\?xml[^>]*\?>/, '').replace(/^<data[^>]*>/, '').replace(/<\/data>$/, '');
+    expect(data).toMatch(/<system xmlns="urn:vcn:appliance"><hostname>vcn<\/hostname><management>/);
+    expect(data).toMatch(/<user><name>oper<\/name><class>operator<\/class><password>\$scrypt\$[^<]+<\/password><\/user>/);
+    expect(data).toContain('<login-limit><max-failures>5</max-failures>');
     const file = join(d.dir, 'get-config.xml');
     writeFileSync(file, data);
     execFileSync('yanglint', ['-t', 'config', YANG_FILE, file]);
@@ -136,7 +139,7 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.tmp2_after_session_end).toBe(false);
     const kinds = d.daemon.northbound.history(20).map((c) => c.kind);
     expect(kinds).toContain('revert');
-  }, 60_000);
+  }, 180_000);
 
   it('error paths give rpc-errors with tag, type, path, message and app-tag; the session survives', async () => {
     const r: R = await runNc('errors', common);
@@ -171,6 +174,16 @@ describe.skipIf(!hasNcclient)('NETCONF with ncclient (python3-ncclient missing: 
     expect(r.bad_xpath.error).toMatchObject({ tag: 'invalid-value' });
     expect(r.bad_with_defaults.error).toMatchObject({ tag: 'invalid-value' });
     expect(r.confirm_timeout_bad.error).toMatchObject({ tag: 'invalid-value' });
+    expect(r.bad_filter_type.error).toMatchObject({ tag: 'bad-attribute' });
+    expect(r.xpath_no_select.error).toMatchObject({ tag: 'missing-attribute' });
+    expect(r.two_sources.error).toMatchObject({ tag: 'invalid-value' });
+    expect(r.url_source.error).toMatchObject({ tag: 'operation-not-supported' });
+    expect(r.user_bad_class.error).toMatchObject({ tag: 'invalid-value', app_tag: 'SCHEMA_ENUM', path: "/vcn:system/vcn:login/vcn:user[vcn:name='eve']/vcn:class" });
+    expect(r.user_no_class.error).toMatchObject({ tag: 'data-missing', app_tag: 'SCHEMA_MANDATORY' });
+    expect(r.user_long_password.error).toMatchObject({ tag: 'invalid-value', app_tag: 'SCHEMA_LENGTH' });
+    expect(r.bad_prefix.error).toMatchObject({ tag: 'invalid-value' });
+    expect(r.bad_prefix.error.path).toBe('/vcn:system/vcn:management/vcn:allowed-prefix');
+    expect(r.limit_out_of_range.error).toMatchObject({ tag: 'invalid-value', app_tag: 'SCHEMA_RANGE' });
     expect(r.still_works).toBe(true);
   });
 

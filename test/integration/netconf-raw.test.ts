@@ -118,6 +118,22 @@ describe('NETCONF raw framing and garbage', () => {
     c.sock.destroy();
   });
 
+  it('an rpc with two operations or none; a chunk larger than the limit gets too-big and closes the session', async () => {
+    const c = new Raw(d.socket);
+    c.send(hello(true));
+    c.send(chunk(`<rpc message-id="two" xmlns="${BASE}"><get/><get-config><source><running/></source></get-config></rpc>`));
+    c.send(chunk(`<rpc message-id="none" xmlns="${BASE}"/>`));
+    expect(await c.waitFor(() => c.replies.length >= 2)).toBe(true);
+    expect(c.replies[0]).toContain('<error-tag>unknown-element</error-tag>');
+    expect(c.replies[0]).toContain('<bad-element>get-config</bad-element>');
+    expect(c.replies[1]).toContain('<error-tag>missing-element</error-tag>');
+    // 4 GiB announced: refused at once, nothing buffered
+    c.send('\n#4294967295\n<rpc');
+    expect(await c.waitFor(() => c.closed)).toBe(true);
+    expect(c.replies[2]).toContain('<error-tag>too-big</error-tag>');
+    await good();
+  });
+
   it('a session that sends no proper hello is closed', async () => {
     const c = new Raw(d.socket);
     c.send(`<rpc message-id="1" xmlns="${BASE}"><get/></rpc>]]>]]>`);

@@ -112,6 +112,14 @@ describe('SNMP through snmpd and the VCN-MIB subagent', () => {
     const devFunction = column(r.values, DEV_ENTRY, 2);
     expect(devFunction.get(devName('fw'))).toBe('1'); // firewall(1)
     expect(column(r.values, DEV_ENTRY, 10).get(devName('slo'))).toBe('slo');
+    // The pass phrases were stored only as keys localized to the engine ID, and snmpd.conf carries those keys.
+    const stored = daemon!.store.running().config!.system.snmp['v3-user'][0];
+    expect(stored['auth-password']).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(stored['priv-password']).toMatch(/^0x[0-9a-f]{32}$/);
+    const { readFileSync } = await import('node:fs');
+    const conf = readFileSync(daemon!.snmp!.snmpd.conf, 'utf8');
+    expect(conf).not.toContain(AUTH);
+    expect(conf).toContain(`createUser nms SHA-256 -l ${stored['auth-password']} AES -l ${stored['priv-password']}`);
     // snmpd answers its own MIB-II too, from the configuration.
     const sys = await tool('snmpget', [...V3, target, '.1.3.6.1.2.1.1.6.0', '.1.3.6.1.2.1.1.4.0']);
     expect([...sys.values.values()]).toEqual(['lab rack 1', 'noc@vcn.invalid']);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetconfClient } from '../../cli/netconf-client/client.js';
 import { fromJson7951, toXml } from '../../mgmt/schema/config-codec.js';
 import { startNcDaemon, type NcDaemon } from './helpers/netconf-daemon.js';
-import { startTui } from './helpers/tui-pty.js';
+import { field, pick, startTui } from './helpers/tui-pty.js';
 
 const SCREENS: [string, RegExp][] = [
   ['s', /Services[\s\S]*web\s+203\.0\.113\.1/],
@@ -56,6 +56,40 @@ describe('vcn tui on vt100, vt220 and linux terminals', { timeout: 300_000 }, ()
       }
     });
   }
+
+  it('service detail: ACL rules and a step re-pointed at another device go to the candidate and commit; a bad rule shows its code', async () => {
+    const t = startTui(['--socket', d.socket, '--screen', 'services', '--refresh-ms', '1000']);
+    try {
+      await t.waitFor(/web\s+203\.0\.113\.1/);
+      await pick(t, 0);
+      await t.waitFor('--> [2] pool servers: srv1');
+      t.send('a');
+      await t.waitFor('Rule (e.g.');
+      await t.type('10 deny 192.0.2.0/24\r');
+      await t.waitFor(/10 deny\s+192\.0\.2\.0\/24/);
+      t.send('a');
+      await t.waitFor('Rule (e.g.');
+      await t.type('20 deny nonsense\r');
+      const err = await t.waitFor(/ERROR SCHEMA_\w+/);
+      expect(err).toMatch(/10 deny\s+192\.0\.2\.0\/24/);
+      // This daemon runs no health checks: the hop probe says so with its code.
+      t.send('p');
+      await t.waitFor('ERROR NOT_AVAILABLE');
+      t.send('e');
+      await t.waitFor('Step to change');
+      await t.type('80 2 device srv2\r');
+      await t.waitFor('--> [2] srv2 (server, nat 10.0.3.2');
+      t.send('c');
+      const diff = await t.waitFor('+ services service web port 80 step 2 device srv2');
+      expect(diff).toContain('+ services service web acl rule 10 action deny');
+      expect(diff).toContain('- services service web port 80 step 2 pool');
+      await field(t, 0, 'acl and step');
+      await pick(t, 2);
+      await t.waitFor(/Commit 2 complete/);
+    } finally {
+      await t.close();
+    }
+  });
 
   it('an idle dashboard refreshing every second writes a small fraction of a full repaint', async () => {
     const t = startTui(['--socket', d.socket, '--screen', 'dashboard', '--refresh-ms', '1000'], { TERM: 'vt220' });

@@ -174,9 +174,13 @@ describe('vcn command over NETCONF', { timeout: 300_000 }, () => {
     expect((await vcn(['load', 'merge', join(d.dir, 'missing.json')])).code).toBe(2);
   });
 
-  it('validate SERVICE says it is not available with exit 4 (the daemon has no hop probe yet)', async () => {
+  it('validate SERVICE and trace say they are not available with exit 4 on a daemon without health checks; trace usage exits 2', async () => {
     const r = await vcn(['validate', 'web']);
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('NOT_AVAILABLE');
+    expect(r.stderr).toContain('error NOT_AVAILABLE');
+    expect(r.stderr).toContain('health checking does not run');
+    const t = await vcn(['trace', '192.0.2.7', '203.0.113.1']);
+    expect(t.code).toBe(4);
+    expect((await vcn(['trace', '192.0.2.7'])).code).toBe(2);
   });
 });

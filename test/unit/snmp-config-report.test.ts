@@ -38,6 +38,8 @@ describe('snmpd.conf from system/snmp', () => {
     expect(snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toContain('agentaddress udp:198.51.100.7:161\n');
     c.system.snmp['v3-user'] = [{ name: 'x', 'auth-protocol': 'sha-256', 'auth-password': 'has"quote', 'priv-protocol': 'aes-128', 'priv-password': 'privpass1' }];
     expect(() => snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toThrow(VcnError);
+    c.system.snmp['v3-user'] = [{ name: 'x', 'auth-protocol': 'sha-256', 'auth-password': `0x${'ab'.repeat(32)}`, 'priv-protocol': 'aes-128', 'priv-password': `0x${'cd'.repeat(16)}` }];
+    expect(snmpdConf(c, { agentxSocket: 's', engineId: '00' })).toContain(`createUser x SHA-256 -l 0x${'ab'.repeat(32)} AES -l 0x${'cd'.repeat(16)}`);
   });
 });
 
@@ -65,5 +67,21 @@ describe('usage report', () => {
     expect(reportCsv(r)).toBe('kind,service,port_or_rule,in_packets,in_bytes,out_packets,out_bytes\nservice-port,web,80,3,1400,1,60\nclient,web,10,5,500,,\n');
     expect(JSON.parse(reportJson(r)).servicePorts[0].inBytes).toBe('1400');
     expect(() => usageReport(db, 5, 1)).toThrow(VcnError);
+  });
+});
+
+describe('SNMPv3 keys localized to the engine ID', () => {
+  it('matches RFC 3414 A.3.2 (SHA-1 vector), and the transform replaces pass phrases once', async () => {
+    const { localizeKey, usmKeyTransform } = await import('../../mgmt/snmp/usm-keys.js');
+    expect(localizeKey('maplesyrup', '000000000000000000000002', 'sha1').toString('hex')).toBe('6695febc9288e36282235fc7151f128497b38f3f');
+    const tree = { system: { snmp: { 'v3-user': [{ name: 'nms', 'auth-password': 'authpass1', 'priv-password': 'privpass1' }] } } };
+    const t = usmKeyTransform('80007ed90501');
+    t(tree);
+    const u = tree.system.snmp['v3-user'][0];
+    expect(u['auth-password']).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(u['priv-password']).toMatch(/^0x[0-9a-f]{32}$/);
+    const again = structuredClone(tree);
+    t(again);
+    expect(again).toEqual(tree);
   });
 });

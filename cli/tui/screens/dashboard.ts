@@ -46,7 +46,10 @@ export function dashboardScreen(app: App): Screen {
     L.push(` Interfaces  ${ifs.join(' ') || 'none'}`);
     const devs = config.devices.device;
     const maint = devs.filter((d) => d['admin-state'] === 'maintenance').map((d) => d.name);
-    L.push(` Devices     ${devs.length - maint.length} in service, ${maint.length} in maintenance${maint.length ? `: ${maint.join(' ')}` : ''}`);
+    const failed = (st.health?.devices ?? []).filter((h) => h.outOfService).map((h) => h.name);
+    const health = st.health ? (failed.length ? `, FAILED: ${failed.join(' ')}` : ', health checks ok') : ', no health checks';
+    L.push(` Devices     ${devs.length - maint.length} in service, ${maint.length} in maintenance${maint.length ? `: ${maint.join(' ')}` : ''}${health}`.slice(0, 79));
+    if (st.health?.unavailable.length) L.push(` Unavailable ${st.health.unavailable.map((u) => `${u.service} (${u.reason})`).join(', ')}`.slice(0, 79));
     L.push('');
     L.push(' Top services by traffic        packets      bytes');
     const top = trafficByService(st.servicePorts).slice(0, 5);

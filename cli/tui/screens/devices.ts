@@ -13,10 +13,16 @@ export function devicesScreen(app: App): Screen {
     config = await app.client.getConfig('candidate');
     const c = config;
     // Response time comes from health probes; none run yet, so the column says so.
-    text(app, 0, 1, ` ${'NAME'.padEnd(10)} ${'STATE'.padEnd(11)} ${'FUNCTION'.padEnd(10)} ${'MODE'.padEnd(11)} ${'IP'.padEnd(15)} ${'RTT'.padEnd(4)} LEGS`);
-    const rows = c.devices.device.map(
-      (d) => ` ${d.name.padEnd(10)} ${d['admin-state'].padEnd(11)} ${d.function.padEnd(10)} ${d['delivery-mode'].padEnd(11)} ${(d.ip ?? '').padEnd(15)} ${'-'.padEnd(4)} ${d.leg.map((l) => l.interface).join('/')}`.slice(0, 79),
-    );
+    text(app, 0, 1, ` ${'NAME'.padEnd(10)} ${'STATE'.padEnd(11)} ${'FUNCTION'.padEnd(10)} ${'MODE'.padEnd(11)} ${'IP'.padEnd(14)} ${'RTT'.padEnd(6)} LEGS`);
+    const health = new Map((app.state.health?.devices ?? []).map((h) => [h.name, h]));
+    const rows = c.devices.device.map((d) => {
+      const h = health.get(d.name);
+      // Without health checks (daemon without --health) the state is the configured one.
+      const state = d['admin-state'] === 'maintenance' ? 'maintenance' : h ? (h.outOfService ? 'FAILED' : h.oper) : d['admin-state'];
+      const ms = h?.avgResponseUs !== undefined ? h.avgResponseUs / 1000 : undefined;
+      const rtt = ms === undefined ? '-' : ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
+      return ` ${d.name.padEnd(10)} ${state.slice(0, 11).padEnd(11)} ${d.function.padEnd(10)} ${d['delivery-mode'].padEnd(11)} ${(d.ip ?? '').padEnd(14)} ${rtt.padEnd(6)} ${d.leg.map((l) => l.interface).join('/')}`.slice(0, 79);
+    });
     const h = Math.min(Math.max(rows.length, 1), 12);
     const l = list(app, { top: 1, height: h, items: rows.length ? rows : [' (no devices)'] });
     l.select(Math.min(selected, Math.max(rows.length - 1, 0)));

@@ -84,7 +84,7 @@ export function servicesScreen(app: App): Screen {
     const s = config.services.service.find((x) => x.name === name);
     if (!s) return showList();
     text(app, 0, 21, serviceDetail(config, s).slice(0, 21).join('\n'));
-    app.setHelp('Esc:back a:add ACL rule x:del rule t:default action');
+    app.setHelp('Esc:back p:probe e:step a:+rule x:-rule t:ACL dflt');
     app.screen.render();
   };
 
@@ -212,6 +212,34 @@ export function servicesScreen(app: App): Screen {
           const seq = await app.prompt('Delete rule seq: ');
           if (!seq) return true;
           await aclEdit(`<rule nc:operation="delete"><seq>${esc(seq.trim())}</seq></rule>`);
+          return true;
+        }
+        if (name === 'e') {
+          // Re-point one step of a chain at another device or pool (Fig 20-style regeneration, one service).
+          const a = await app.prompt('Step to change ("PORT SEQ device|pool NAME"): ');
+          if (!a) return true;
+          const [port, seq, kind, target] = a.trim().split(/\s+/);
+          if (!port || !seq || (kind !== 'device' && kind !== 'pool') || !target) {
+            app.error(new Error('expected e.g. "80 1 pool firewalls"'));
+            return true;
+          }
+          const other = kind === 'device' ? 'pool' : 'device';
+          await app.client.editConfig(
+            `<services xmlns="${NS}" xmlns:nc="${NC}"><service><name>${esc(detailOf)}</name><port><port>${esc(port)}</port>` +
+              `<step><seq>${esc(seq)}</seq><${kind}>${esc(target)}</${kind}><${other} nc:operation="remove"/></step></port></service></services>`,
+          );
+          await showDetail(detailOf);
+          app.info(`Step ${seq} of port ${port} now uses ${kind} ${target} in the candidate (c: commit)`);
+          return true;
+        }
+        if (name === 'p') {
+          app.info(`Probing every hop of ${detailOf} ...`);
+          const r = await app.client.validateService(detailOf);
+          const lines = r.hops.map((h) => `   ${(h.port ?? '').padStart(5)} [${h.seq}] ${`${h.device}${h.copy ? ' (copy)' : ''}`.padEnd(16)} ${(h.check ?? '').padEnd(10)} ${h.result.padEnd(7)} ${h.latencyUs !== undefined ? `${(h.latencyUs / 1000).toFixed(1)} ms` : ''} ${h.error ?? ''}`.slice(0, 79));
+          const shown = serviceDetail(config, s).slice(0, 21 - lines.length - 1);
+          for (const ch of [...app.body.children]) ch.destroy();
+          text(app, 0, 21, [...shown, ' Hop probe:', ...lines].slice(0, 21).join('\n'));
+          app.info(r.broken ? `Service ${detailOf} is broken at ${r.broken}.` : `Every hop of ${detailOf} answered.`);
           return true;
         }
         if (name === 't') {

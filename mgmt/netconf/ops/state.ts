@@ -1,7 +1,7 @@
 /**
  * Operational state for <get> (not in vcn.yang yet, so in its own namespace):
- * the running commit, a pending confirmed commit, and per service-port
- * counters read from the data plane.
+ * the running commit, a pending confirmed commit, per service-port counters
+ * and per-member counters of load-shared rows, read from the data plane.
  */
 import type { NetconfServer } from '../server.js';
 import { esc, leaf } from '../xml.js';
@@ -24,6 +24,13 @@ export async function stateXml(server: NetconfServer): Promise<string> {
           `<service-port>${leaf('service', service)}${leaf('port', port)}` +
             `<in>${leaf('packets', c.in.packets)}${leaf('bytes', c.in.bytes)}</in><out>${leaf('packets', c.out.packets)}${leaf('bytes', c.out.bytes)}</out></service-port>`,
         );
+      }
+      // Load sharing: what each member of a shared step got from each shared row.
+      const members = server.datapath.running()?.shareCounters;
+      for (const [name, c] of snap.share ?? []) {
+        const m = members?.get(name);
+        if (!m) continue;
+        parts.push(`<share-member>${leaf('row', m.row)}${leaf('service', m.service)}${leaf('device', m.device)}${leaf('packets', c.packets)}${leaf('bytes', c.bytes)}</share-member>`);
       }
     } catch (e) {
       parts.push(`<counters-error>${esc((e as Error).message)}</counters-error>`);

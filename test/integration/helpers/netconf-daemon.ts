@@ -60,7 +60,7 @@ export async function startNcDaemon(opts: { maxMessage?: number } = {}): Promise
 }
 
 /** Runs test/integration/ncclient/<script>.py with a JSON argument; resolves to the JSON it prints. */
-export function runNc<T = Record<string, unknown>>(script: string, args: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
+export function runNc<T = Record<string, unknown>>(script: string, args: Record<string, unknown>, timeoutMs = 120_000): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile('/usr/bin/python3', [join(SCRIPTS, `${script}.py`), JSON.stringify(args)], { timeout: timeoutMs, cwd: SCRIPTS }, (err, stdout, stderr) => {
       const last = stdout.trim().split('\n').at(-1) ?? '';

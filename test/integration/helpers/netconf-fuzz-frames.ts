@@ -103,6 +103,9 @@ const BROKEN = [
   `<rpc message-id="1" xmlns="${BASE}" xmlns:xml="urn:bad"/>`,
 ];
 
+/** Every wrong and broken message once, and one nested too deep: each gets exactly one rpc-error. */
+export const CATALOGUE: readonly string[] = [...WRONG.filter((m) => !m.startsWith('<hello')), ...BROKEN.filter((m) => m !== ''), rpc(`<get>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</get>`)];
+
 function deep(r: Rng): string {
   const n = 65 + int(r, r() < 0.2 ? 40_000 : 500);
   return rpc(`<get-config><source><running/></source><filter>${'<a>'.repeat(n)}${'</a>'.repeat(n)}</filter></get-config>`);

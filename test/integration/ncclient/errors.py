@@ -43,6 +43,17 @@ out["copy_to_running"] = attempt(lambda: m.copy_config(source="candidate", targe
 out["bad_xpath"] = attempt(lambda: m.get(filter=("xpath", "/[[")))
 out["bad_with_defaults"] = attempt(lambda: rpc(m, '<get xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">explicit</with-defaults></get>'))
 out["confirm_timeout_bad"] = attempt(lambda: m.commit(confirmed=True, timeout="soon"))
+out["bad_filter_type"] = attempt(lambda: rpc(m, '<get xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><filter type="regex">x</filter></get>'))
+out["xpath_no_select"] = attempt(lambda: rpc(m, '<get xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><filter type="xpath"/></get>'))
+out["two_sources"] = attempt(lambda: rpc(m, '<get-config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><source><running/><candidate/></source></get-config>'))
+out["url_source"] = attempt(lambda: rpc(m, '<copy-config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><target><candidate/></target><source><url>file:///etc/passwd</url></source></copy-config>'))
+# the system container's own checks
+S = lambda inner: C % f'<system xmlns="{VCN}">{inner}</system>'
+out["user_bad_class"] = e(S('<login><user><name>eve</name><class>root</class><password>x</password></user></login>'))
+out["user_no_class"] = e(S('<login><user><name>eve</name><password>x</password></user></login>'))
+out["user_long_password"] = e(S(f'<login><user><name>eve</name><class>admin</class><password>{"p" * 300}</password></user></login>'))
+out["bad_prefix"] = e(S('<management><allowed-prefix>10.0.0.300/8</allowed-prefix></management>'))
+out["limit_out_of_range"] = e(S('<management><login-limit><max-failures>0</max-failures></login-limit></management>'))
 out["still_works"] = "<data" in m.get_config(source="running").data_xml
 m.close_session()
 done(out)
