@@ -139,8 +139,17 @@ def start(req):
         answer({'id': req.get('id'), 'ok': False, 'error': 'unknown op %s' % op})
         return
     t0 = time.monotonic()
-    pending.append({'id': req['id'], 'match': match, 'deadline': deadline, 't0': t0})
+    listen = req['in'] if op == 'heartbeat' else req['ifname']
+    pending.append({'id': req['id'], 'match': match, 'deadline': deadline, 't0': t0, 'ifs': {out, listen}})
     sock(out).send(frame)
+
+
+def prune():
+    # A packet socket copies every frame of its interface: keep it open only while a probe waits
+    # on it, so the data plane's traffic costs the prober nothing between probes.
+    needed = set().union(*[p['ifs'] for p in pending]) if pending else set()
+    for name in [n for n in sockets if n not in needed]:
+        sockets.pop(name).close()
 
 
 def main():
@@ -189,6 +198,7 @@ def main():
         for p in [p for p in pending if p['deadline'] <= now]:
             pending.remove(p)
             answer({'id': p['id'], 'ok': False, 'error': 'timeout'})
+        prune()
 
 
 if __name__ == '__main__':
