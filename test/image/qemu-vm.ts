@@ -67,7 +67,8 @@ export class Vm {
     this.sock.on('data', (d: Buffer) => {
       const t = d.toString('latin1');
       this.raw += t;
-      this.text += t.replace(ANSI, '').replace(/\r/g, '');
+      // blessed moves the cursor one cell (ESC [ 1 C) instead of printing a space
+      this.text += t.replace(/\x1b\[(\d*)C/g, (_m, n: string) => ' '.repeat(Number(n || 1))).replace(ANSI, '').replace(/\r/g, '');
     });
     this.sock.on('error', () => {});
   }
