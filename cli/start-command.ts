@@ -26,6 +26,9 @@ function chainsOf(s: ServicePolicy): { port: string; devices: string[] }[] {
 }
 
 /** The lab's SNMPv3 user (demo pass phrases, printed below). */
+/** The lab's NETCONF admin (a lab only: the appliance image has no default password). */
+const LAB_ADMIN_PASSWORD = 'vcn-lab-admin';
+
 const LAB_SNMP_USER = { name: 'lab', 'auth-protocol': 'sha-256' as const, 'auth-password': 'lab-auth-pass', 'priv-protocol': 'aes-128' as const, 'priv-password': 'lab-priv-pass' };
 
 export async function startCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -51,15 +54,19 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
     const datapath = new NftDriver({ netns: ns });
     // SNMP: snmpd in the engine namespace (on its loopback: the lab's engine has no management address) with the VCN-MIB subagent.
     const snmp = { dir: `${lab.plan.workDir}/snmp`, netns: ns };
-    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined, snmp });
+    // NETCONF: the unix socket the vcn command and the TUI use, and SSH on 127.0.0.1:830 (as an NMS would use it).
+    const socket = `${lab.plan.workDir}/netconf.sock`;
+    const netconf = { unix: socket, ssh: { port: 830, host: '127.0.0.1' }, adminPassword: LAB_ADMIN_PASSWORD };
+    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined, snmp, netconf });
     stopDaemon = () => daemon.stop();
     const { config, issues } = checkConfig(JSON.parse(JSON.stringify(lab.demoConfig())));
     if (issues.length) throw new Error(`demo configuration invalid:\n${issues.map(formatIssue).join('\n')}`);
-    config.system.snmp = { ...config.system.snmp, enabled: true, 'listen-address': ['127.0.0.1'], community: [{ name: 'lab-ro', source: ['127.0.0.1/32'] }], 'v3-user': [LAB_SNMP_USER] };
+    config.system.snmp = { ...config.system.snmp, enabled: true, 'listen-address': ['127.0.0.1'], community: [{ name: 'lab-ro', source: ['127.0.0.1/32'] }], 'v3-user': [{ ...LAB_SNMP_USER }] };
     const session = daemon.northbound.openSession('admin', 'cli');
     daemon.northbound.setCandidate(session.id, config);
     const result = await daemon.northbound.commit(session.id, { comment: 'vcn start: demo configuration' });
     await daemon.snmp?.settle(); // snmpd and the subagent follow the commit
+    await daemon.netconf?.ssh?.settled();
     const prepared = { table: compile(config) };
     const p = lab.plan;
     io.out(
@@ -82,7 +89,14 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
         `  ip netns exec ${ns} snmpbulkwalk -v3 -l authPriv -u ${LAB_SNMP_USER.name} -a SHA-256 -A ${LAB_SNMP_USER['auth-password']} -x AES -X ${LAB_SNMP_USER['priv-password']} 127.0.0.1 1.3.6.1.4.1.32473.1   # VCN-MIB`,
         `  ip netns exec ${ns} snmpbulkwalk -v2c -c lab-ro 127.0.0.1 1.3.6.1.4.1.32473.1.1.2                # service table (v2c)`,
         '',
-        `SNMP: snmpd (pid ${daemon.snmp?.snmpd.pid ?? 'not started'}) on 127.0.0.1:161 in ${ns}, files in ${snmp.dir}. Not running yet (later issues): NETCONF on 830, the serial TUI.`,
+        'Manage it (NETCONF, like an NMS):',
+        `  VCN_SOCKET=${socket} bin/vcn show services       # the vcn command over the NETCONF unix socket`,
+        `  VCN_SOCKET=${socket} bin/vcn tui                 # the serial-console TUI (80x24)`,
+        daemon.netconf?.ssh?.port
+          ? `  NETCONF over SSH: 127.0.0.1:${daemon.netconf.ssh.port}, user admin, password ${LAB_ADMIN_PASSWORD} (e.g. /usr/bin/python3 with ncclient)`
+          : '  NETCONF over SSH: not listening (127.0.0.1:830 is in use); the unix socket above serves the same API',
+        '',
+        `SNMP: snmpd (pid ${daemon.snmp?.snmpd.pid ?? 'not started'}) on 127.0.0.1:161 in ${ns}, files in ${snmp.dir}.`,
         values.once ? '' : `Counters every ${values.interval} s; Ctrl-C tears everything down.`,
         '',
       ].join('\n'),
