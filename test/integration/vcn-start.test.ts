@@ -19,6 +19,7 @@ describe('vcn start', () => {
     expect(snmpd, r.stdout).not.toBeNull();
     expect(() => process.kill(Number(snmpd![1]), 0)).toThrow(); // stopped with the daemon
     expect(r.stdout).toContain('stopping the daemon and tearing down the lab');
+    expect(r.stdout).toMatch(/VCN_SOCKET=\S+netconf.sock bin\/vcn tui/);
     expect(r.stdout).toContain('every namespace and process it made is gone');
     const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     expect(list).not.toContain(ns.replace(/-eng$/, ''));
