@@ -70,10 +70,11 @@ async function main(): Promise<void> {
     await settle();
     if (PERF?.split(',').includes(v.name)) {
       // The sender is pinned to CPU 0 and carries every hop: profile that CPU only.
-      for (const [label, path] of [['hop', p.eHop], ['chain', p.eChain]] as const) {
+      for (const [label, path] of [['hop', p.eHop], ['chain', p.eChain], ['hhop', p.hHop], ['hchain', p.hChain]] as const) {
         const rec = spawnBackground(['perf', 'record', '-C', '0', '-g', '-o', `/tmp/dpx/perf-${v.name}-${label}.data`, '--', 'sleep', '2.5']);
-        await ppsRun(net, bin, path, 1, { warmupS: 0.2, windowS: 3 });
+        const r = await ppsRun(net, bin, path, 1, { warmupS: 0.2, windowS: 3 });
         await rec.stop(10_000).catch(() => undefined);
+        console.log(`perf ${v.name} ${label}: ${r.pps.toFixed(0)} pps, cpu share ${r.cpuShare.toFixed(2)}`);
       }
     }
     const line = [`${v.name.padEnd(14)}`];

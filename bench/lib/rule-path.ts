@@ -66,19 +66,23 @@ export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
     return c;
   };
   const holds = (r: string): boolean => r.includes(`@${map} `) || r.endsWith(`@${map}`);
-  const holder = [...rs.chains.values()].find((c) => c.kind === 'dispatch' && c.rules.some(holds) && c.name !== 's4');
-  if (!holder) throw new Error(`rule path: no dispatch chain looks up ${map}`);
-  const walked: { name: string; rules: string[] }[] = [];
-  const hook = chain(`in_${iif}`);
-  const entry = hook.rules.map((r) => /^meta protocol ip goto (\w+)$/.exec(r)?.[1]).find((x) => x !== undefined);
-  if (!entry) throw new Error(`rule path: ${hook.name} sends IPv4 nowhere`);
-  walked.push({ name: hook.name, rules: upTo(hook, (r) => goesTo(rs, r, entry)) });
-  const dispatch = chain(entry);
-  if (dispatch.rules.some(holds)) walked.push({ name: entry, rules: upTo(dispatch, holds) });
-  else {
-    walked.push({ name: entry, rules: upTo(dispatch, (r) => goesTo(rs, r, holder.name)) });
-    walked.push({ name: holder.name, rules: upTo(holder, holds) });
-  }
+  // From the hook chain to the rule that looks the map up, through dispatch chains (a goto, or a jump out of the
+  // MAC dispatch map) where the lookup is not in the hook chain itself.
+  const walk = (c: NftChain, depth: number): { name: string; rules: string[] }[] | undefined => {
+    const at = c.rules.findIndex(holds);
+    if (at >= 0) return [{ name: c.name, rules: c.rules.slice(0, at + 1) }];
+    if (depth > 3) return undefined;
+    for (let i = 0; i < c.rules.length; i++) {
+      for (const next of rs.chains.values()) {
+        if (next.kind !== 'dispatch' || !goesTo(rs, c.rules[i], next.name)) continue;
+        const rest = walk(next, depth + 1);
+        if (rest) return [{ name: c.name, rules: c.rules.slice(0, i + 1) }, ...rest];
+      }
+    }
+    return undefined;
+  };
+  const walked = walk(chain(`in_${iif}`), 0);
+  if (!walked) throw new Error(`rule path: nothing from in_${iif} looks up ${map}`);
   const action = actionOf(rs, walked[walked.length - 1].rules.at(-1)!, map, verdict);
   walked.push({ name: action, rules: upTo(chain(action), (r) => /\bfwd to\b/.test(r)) });
   return {

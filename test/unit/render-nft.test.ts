@@ -5,7 +5,7 @@
  * the errors it gives instead of a ruleset nft would reject.
  */
 import { describe, expect, it } from 'vitest';
-import { renderRuleset, RenderError } from '../../appliance/compile/render-nft.js';
+import { macWrite, renderRuleset, RenderError } from '../../appliance/compile/render-nft.js';
 import { aclBlocks } from '../../appliance/compile/render-acl.js';
 import { formatAddress, formatSpan, parseSpan } from '../../appliance/compile/render-addr.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
@@ -56,9 +56,12 @@ describe('lookups scale by elements, not rules', () => {
       lookup('iifname . ip daddr', 'v4_d_r'),
       lookup('iifname . ip saddr', 'v4_s_r'),
     ];
-    expect(chain(r, 'p4')).toEqual(p4);
-    // Interfaces where devices send enter s4: the same lookups behind the MAC dispatch.
-    expect(chain(r, 's4')).toEqual(['iifname . ether saddr vmap @snd4', ...p4]);
+    // The IPv4 lookups sit in the hook chains (no dispatch rule and goto in front of them); with IPv6 services in
+    // the table, the IPv6 goto comes first. Interfaces where devices send have the MAC dispatch before the lookups.
+    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip6 goto p6', ...p4]);
+    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip6 goto p6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...p4]);
+    expect(chain(r, 'in_I1')).toEqual(['meta protocol ip6 goto s6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...p4]);
+    expect(r.chains.has('p4') || r.chains.has('s4')).toBe(false);
     expect(chain(r, 'm4')).toEqual([
       lookup('iifname . ether saddr . ip daddr . th dport', 'v4_mddp'),
       lookup('iifname . ether saddr . ip saddr . th sport', 'v4_mssp'),
@@ -69,9 +72,7 @@ describe('lookups scale by elements, not rules', () => {
     ]);
     // Only where devices send does a packet pay for the MAC dispatch: I2 has no IPv4 or IPv6 device
     // MACs, I0 and I3 IPv4 ones, I1 both.
-    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip goto p4', 'meta protocol ip6 goto p6']);
-    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip goto s4', 'meta protocol ip6 goto p6']);
-    expect(chain(r, 'in_I1')).toEqual(['meta protocol ip goto s4', 'meta protocol ip6 goto s6']);
+    expect(chain(r, 's6')[0]).toBe('iifname . ether saddr vmap @snd6');
     expect(r.chains.get('in_I0')).toMatchObject({ kind: 'hook', device: 'I0' });
   });
 
@@ -87,7 +88,7 @@ describe('actions', () => {
   it('loopback: the MAC rewrite only, source MAC of the egress port, then fwd', () => {
     const r = render(destLoopback());
     expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)).toEqual([
-      `meta l4proto tcp ether saddr set ${FACTS.interfaceMacs.I1} ether daddr set ${M.S1} fwd to "I1"`,
+      `meta l4proto tcp ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
       'drop',
     ]);
   });
@@ -95,13 +96,13 @@ describe('actions', () => {
   it('NAT and port translation: addresses from maps keyed like the row, ports per protocol (L4 checksums)', () => {
     const r = render(natTranslate());
     expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)).toEqual([
-      `meta l4proto tcp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat tcp dport set 8080 ether saddr set ${FACTS.interfaceMacs.I1} ether daddr set ${M.S1} fwd to "I1"`,
-      `meta l4proto udp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat udp dport set 8080 ether saddr set ${FACTS.interfaceMacs.I1} ether daddr set ${M.S1} fwd to "I1"`,
+      `meta l4proto tcp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat tcp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
+      `meta l4proto udp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat udp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
       'drop',
     ]);
     expect(elements(r, 'v4_ddp_nat')).toEqual([[`"I0" . ${W1} . 80`, S1]]);
     expect(actionOf(r, 'v4_mssp', `"I1" . ${M.S1} . ${S1} . 8080`)[0]).toBe(
-      `meta l4proto tcp ip saddr set iifname . ip saddr . th sport map @v4_ssp_nat tcp sport set 80 ether saddr set ${FACTS.interfaceMacs.I0} ether daddr set ${M.GW} fwd to "I0"`,
+      `meta l4proto tcp ip saddr set iifname . ip saddr . th sport map @v4_ssp_nat tcp sport set 80 ${macWrite(M.GW, FACTS.interfaceMacs.I0)} fwd to "I0"`,
     );
     expect(elements(r, 'v4_ssp_nat')).toEqual([[`"I1" . ${S1} . 8080`, W1]]);
   });
@@ -124,15 +125,15 @@ describe('actions', () => {
     const r = render(bridgeIds());
     const [rule] = actionOf(r, 'v4_ddp', `"I2" . ${W1} . 80`);
     expect(rule).toBe(
-      `meta l4proto { tcp, udp } ether saddr set ${FACTS.interfaceMacs.I1} ether daddr set ${M.IDS} dup to "I1" ` +
-        `ether saddr set ${FACTS.interfaceMacs.I3} ether daddr set ${M.S1} fwd to "I3"`,
+      `meta l4proto { tcp, udp } ${macWrite(M.IDS, FACTS.interfaceMacs.I1)} dup to "I1" ` +
+        `${macWrite(M.S1, FACTS.interfaceMacs.I3)} fwd to "I3"`,
     );
   });
 
   it('a bridge leg without a MAC is sent to the engine port on the far side of the bridge', () => {
     const r = render(bridgeIds());
-    expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)[0]).toContain(`ether daddr set ${FACTS.interfaceMacs.I2} fwd to "I1"`);
-    expect(actionOf(r, 'v4_mssp', `"I3" . ${M.S1} . ${W1} . 80`)[0]).toContain(`ether daddr set ${FACTS.interfaceMacs.I1} fwd to "I2"`);
+    expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)[0]).toContain(`${macWrite(FACTS.interfaceMacs.I2, FACTS.interfaceMacs.I1)} fwd to "I1"`);
+    expect(actionOf(r, 'v4_mssp', `"I3" . ${M.S1} . ${W1} . 80`)[0]).toContain(`${macWrite(FACTS.interfaceMacs.I1, FACTS.interfaceMacs.I2)} fwd to "I2"`);
   });
 
   it('DSCP and the rate limit: set on the service rows, the limit object looked up by the row key', () => {
@@ -147,7 +148,7 @@ describe('actions', () => {
   it('IPv6: ip6 statements and the next hop MAC from the neighbour facts', () => {
     const r = render(ipv6Nat(), IPV6_FACTS);
     expect(actionOf(r, 'v6_mssp', `"I1" . ${M.S1} . 2001:db8:1::10 . 80`)[0]).toBe(
-      `meta l4proto udp ip6 saddr set iifname . ip6 saddr . th sport map @v6_ssp_nat ether saddr set ${FACTS.interfaceMacs.I0} ether daddr set 02:00:00:00:00:f6 fwd to "I0"`,
+      `meta l4proto udp ip6 saddr set iifname . ip6 saddr . th sport map @v6_ssp_nat ${macWrite('02:00:00:00:00:f6', FACTS.interfaceMacs.I0)} fwd to "I0"`,
     );
   });
 
@@ -194,10 +195,15 @@ describe('keys', () => {
 
   it('accepts the engine’s own traffic first: local addresses, ARP, neighbour discovery', () => {
     const r = render(destLoopback(), { ...FACTS, local: { addresses: ['192.0.2.10/24', '2001:db8::a'], arp: true, nd: true } });
-    expect(chain(r, 'p4')[0]).toBe('ip daddr @local4 accept');
     expect(chain(r, 'p6')[0]).toBe('ip6 daddr @local6 accept');
     expect([...r.sets.get('local6')!.elements.keys()]).toEqual(['2001:db8::a', 'fe80::/10', 'ff02::/16']);
-    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip goto p4', 'meta protocol ip6 goto p6', 'meta protocol arp accept']);
+    // No IPv6 service: the IPv4 rules first, in the hook chain, then IPv6 and ARP.
+    expect(chain(r, 'in_I0')).toEqual([
+      'ip daddr @local4 accept',
+      'meta mark set iifname . ip daddr . th dport map @v4_ddp meta mark vmap @act',
+      'meta protocol ip6 goto p6',
+      'meta protocol arp accept',
+    ]);
   });
 
   it('hooks every interface a row receives on, plus the ones the facts name', () => {
