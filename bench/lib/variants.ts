@@ -54,6 +54,35 @@ const macWrite12: Edit = (t) =>
 /** The act map with a size: a fixed hash (hash_fast for its 4-byte key) instead of rhashtable. */
 const actSize: Edit = (t) => t.replace(/(map act \{\n\t\ttype mark : verdict\n)/, '$1\t\tsize 4096\n');
 
+/** Row maps split per receiving interface, looked up from that interface's hook chain without `iifname` in the key. */
+const perInterface: Edit = (t) => {
+  const maps = new Map<string, { type: string; extra: string; elements: string[] }>();
+  for (const m of t.matchAll(/\tmap (\w+) \{\n\t\ttype ifname \. ([^\n]+)\n((?:\t\t(?:flags|counter|size)[^\n]*\n)*)\t\telements = \{ ([\s\S]*?) \}\n\t\}/g)) {
+    maps.set(m[1], { type: m[2], extra: m[3], elements: m[4].split(/,\s*(?=")/).map((e) => e.trim()) });
+  }
+  const added: string[] = [];
+  const out = t.replace(/(chain in_(\w+) \{\n)([\s\S]*?)(\n\t\})/g, (_a, head: string, dev: string, body: string, tail: string) => {
+    const nb = body.replace(/meta mark set iifname \. (.*?) map @(\w+) meta mark vmap @act/g, (all, rest: string, name: string) => {
+      const m = maps.get(name);
+      if (!m || rest.startsWith('ether')) return all;
+      const els = m.elements.filter((e) => e.startsWith(`"${dev}" . `)).map((e) => e.slice(dev.length + 5));
+      if (!els.length) return `meta mark set ${rest} map @${name}_${dev} meta mark vmap @act`;
+      added.push(`\tmap ${name}_${dev} {\n\t\ttype ${m.type}\n${m.extra}\t\telements = { ${els.join(', ')} }\n\t}\n`);
+      return `meta mark set ${rest} map @${name}_${dev} meta mark vmap @act`;
+    });
+    return head + nb + tail;
+  });
+  // Maps a hook chain names but which have no element for it are declared empty.
+  const declared = new Set(added.map((a) => /map (\w+)/.exec(a)![1]));
+  for (const m of out.matchAll(/map @(\w+_e\d)\b/g)) {
+    if (declared.has(m[1])) continue;
+    const base = maps.get(m[1].replace(/_e\d$/, ''))!;
+    added.push(`\tmap ${m[1]} {\n\t\ttype ${base.type}\n${base.extra}\t}\n`);
+    declared.add(m[1]);
+  }
+  return out.replace(/table netdev vcn \{\n/, (h) => h + added.join(''));
+};
+
 const chainEdits = (...edits: Edit[]): Edit => (t) => edits.reduce((x, e) => e(x), t);
 
 export const VARIANTS: Variant[] = [
@@ -66,6 +95,8 @@ export const VARIANTS: Variant[] = [
   { name: 'nomacdisp', make: noMacDispatch },
   { name: 'all', make: chainEdits(noCounters, noL4, noSrcMac, direct, inlineHook) },
   { name: 'all-smac', make: chainEdits(noCounters, noL4, direct, inlineHook) },
+  { name: 'perif', make: perInterface },
+  { name: 'perif-l4', make: chainEdits(perInterface, noL4) },
   { name: 'mac12', make: macWrite12 },
   { name: 'actsize', make: actSize },
   { name: 'cand1', make: chainEdits(inlineHook, macWrite12, noL4, actSize) },
