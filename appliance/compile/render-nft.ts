@@ -9,6 +9,11 @@
  *             send) the MAC dispatch, then one hash lookup per key shape
  *             without MAC. Each IPv4 rule carries nft's own `meta protocol ip`
  *             dependency, so no dispatch rule and goto go in front of them.
+ *             IPv4 rows without MAC (with at least two key fields besides the
+ *             interface) live in maps of their interface (v4_ddp_if_<if>),
+ *             keyed without it: no 16-byte name copied, hashed and compared
+ *             per lookup, and a hook chain looks up only the maps of the rows
+ *             that arrive on its interface.
  *             IPv6 goes to p6/s6 (before the IPv4 rules when there are IPv6
  *             services, after them otherwise); ARP is accepted last.
  *   p6 / s6   the same for IPv6 (s6 with the MAC dispatch first)
@@ -83,6 +88,8 @@ interface Shape {
   keyType: string;
   /** Lookup order within its dispatch chain. */
   rank: number;
+  /** The one interface whose rows the map holds (then not part of the key), or undefined: keyed by iifname. */
+  iface?: string;
 }
 
 const ipKw = (f: Family) => (f === 4 ? 'ip' : 'ip6');
@@ -115,12 +122,16 @@ function fieldType(f: Field, fam: Family): string {
 const FIELD_BIT: Record<Field, number> = { iif: 1, mac: 2, saddr: 3, daddr: 4, sport: 5, dport: 6 };
 const FIELD_CODE: Record<Field, string> = { iif: '', mac: 'm', saddr: 's', daddr: 'd', sport: 'sp', dport: 'dp' };
 
-function makeShape(fam: Family, fields: Field[], interval: boolean): Shape {
+/** An interface name as a part of a map name: letters and digits stay, anything else becomes _<hex> (one to one). */
+const ifTag = (iface: string) => iface.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`);
+
+function makeShape(fam: Family, fields: Field[], interval: boolean, iface?: string): Shape {
   const code = fields.map((f) => FIELD_CODE[f]).join('');
   const hasPort = fields.includes('sport') || fields.includes('dport');
   const destLike = fields.includes('daddr') ? 0 : 1;
   return {
-    name: `v${fam}_${code || 'i'}${interval ? '_r' : ''}`,
+    name: `v${fam}_${code || 'i'}${interval ? '_r' : ''}${iface !== undefined ? `_if_${ifTag(iface)}` : ''}`,
+    iface,
     family: fam,
     mac: fields.includes('mac'),
     fields,
@@ -188,7 +199,8 @@ class Renderer {
   readonly sendIds = new Map<string, Map<string, Map<string, number>>>();
   nextSendId = 0;
   readonly shapes = new Map<string, Shape>();
-  readonly shapeCache = new Map<number, Shape>();
+  /** Shapes by receiving interface (undefined: the shared ones) and field signature. */
+  readonly shapeCache = new Map<string | undefined, Map<number, Shape>>();
   readonly rows = new Map<string, RowCounter>();
   readonly aclCounters = new Map<string, AclCounter>();
   readonly shareCounters = new Map<string, ShareCounter>();
@@ -234,15 +246,17 @@ class Renderer {
     this.objects.set(objectKey(o), o);
   }
 
-  shape(fam: Family, fields: Field[], interval: boolean): Shape {
+  shape(fam: Family, fields: Field[], interval: boolean, iface?: string): Shape {
     let sig = fam * 2 + (interval ? 1 : 0);
     for (const f of fields) sig = sig * 8 + FIELD_BIT[f];
-    const cached = this.shapeCache.get(sig);
+    let cache = this.shapeCache.get(iface);
+    if (!cache) this.shapeCache.set(iface, (cache = new Map()));
+    const cached = cache.get(sig);
     if (cached) return cached;
-    const probe = makeShape(fam, fields, interval);
+    const probe = makeShape(fam, fields, interval, iface);
     const known = this.shapes.get(probe.name) ?? probe;
     this.shapes.set(known.name, known);
-    this.shapeCache.set(sig, known);
+    cache.set(sig, known);
     return known;
   }
 
@@ -275,17 +289,25 @@ class Renderer {
       headNoMac.push(a.text);
       if (!a.single) interval = true;
     }
-    const keyOf = (parts: string[], port?: string) => (port === undefined ? parts : [...parts, port]).join(' . ');
-    if (!r.port) return [{ shape: this.shape(fam, fields, interval), key: keyOf(head), keyNoMac: keyOf(headNoMac) }];
-    fields.push(forward ? 'dport' : 'sport');
+    if (r.port) fields.push(forward ? 'dport' : 'sport');
+    // IPv4 rows without MAC go to a map of their interface, looked up from its hook chain only: the key loses the
+    // interface name (16 bytes copied, hashed and compared per packet and lookup) and each hook chain looks up only
+    // the maps of rows that arrive there. MAC-keyed rows stay in shared maps behind the MAC dispatch, and so do
+    // keys that would be left with one field (a single-field interval map is an rbtree of start and end elements,
+    // which the netlink element writer and counter reader do not speak).
+    const perIf = fam === 4 && !r.srcMac && fields.length > 2 ? r.interface : undefined;
+    const keyFields = perIf === undefined ? fields : fields.slice(1);
+    const from = perIf === undefined ? 0 : 1;
+    const keyOf = (parts: string[], port?: string) => (port === undefined ? parts.slice(from) : [...parts.slice(from), port]).join(' . ');
+    if (!r.port) return [{ shape: this.shape(fam, keyFields, interval, perIf), key: keyOf(head), keyNoMac: keyOf(headNoMac) }];
     const { port, range } = r.port;
     const keys: RowKey[] = [];
     if (!range || port < range.low || port > range.high) {
-      keys.push({ shape: this.shape(fam, fields, interval), key: keyOf(head, String(port)), keyNoMac: keyOf(headNoMac, String(port)) });
+      keys.push({ shape: this.shape(fam, keyFields, interval, perIf), key: keyOf(head, String(port)), keyNoMac: keyOf(headNoMac, String(port)) });
     }
     if (range) {
       const p = portText(range.low, range.high);
-      keys.push({ shape: this.shape(fam, fields, interval || range.low !== range.high), key: keyOf(head, p), keyNoMac: keyOf(headNoMac, p) });
+      keys.push({ shape: this.shape(fam, keyFields, interval || range.low !== range.high, perIf), key: keyOf(head, p), keyNoMac: keyOf(headNoMac, p) });
     }
     return keys;
   }
@@ -664,8 +686,8 @@ class Renderer {
       [4, new Set()],
       [6, new Set()],
     ]);
-    /** IPv4 rules per interface kind: without and with the MAC dispatch (inlined in the hook chains). */
-    const v4 = { plain: [] as string[], viaMac: [] as string[] };
+    /** IPv4 rules of a hook chain (inlined there): the head, the MAC dispatch where devices send, the lookups. */
+    const v4 = { head: [] as string[], snd: '', lookups: new Map<string | undefined, string[]>() };
     for (const fam of [4, 6] as const) {
       const shapes = [...this.shapes.values()].filter((s) => s.family === fam).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
       // The row maps hold action ids, not verdicts: adding a row then never makes the kernel re-validate every jump.
@@ -684,7 +706,11 @@ class Renderer {
       const tail = shapes.filter((s) => !s.mac).map(lookup);
       chains.push(m);
       if (fam === 6) chains.push({ name: 'p6', kind: 'dispatch', rules: [...head, ...tail] });
-      else v4.plain = [...head, ...tail];
+      else {
+        v4.head = head;
+        // Per hook chain: the shared maps and those of its own interface, in rank order.
+        for (const dev of this.hooks) v4.lookups.set(dev, shapes.filter((s) => !s.mac && (s.iface === undefined || s.iface === dev)).map(lookup));
+      }
       // Only interfaces where a device's frames arrive pay for the MAC dispatch: they enter s4/s6, the others p4/p6.
       const senders: string[] = [];
       for (const [iface, macs] of this.senders.get(fam)!) {
@@ -694,9 +720,8 @@ class Renderer {
       if (senders.length) {
         const snd = this.set(`snd${fam}`, 'ifname . ether_addr', 'verdict', false);
         for (const k of senders.sort()) snd.elements.set(k, `jump m${fam}`);
-        const rules = [...head, `${fam === 4 ? 'meta protocol ip ' : ''}iifname . ether saddr vmap @snd${fam}`, ...tail];
-        if (fam === 6) chains.push({ name: 's6', kind: 'dispatch', rules });
-        else v4.viaMac = rules;
+        if (fam === 6) chains.push({ name: 's6', kind: 'dispatch', rules: [...head, 'iifname . ether saddr vmap @snd6', ...tail] });
+        else v4.snd = 'meta protocol ip iifname . ether saddr vmap @snd4';
       }
     }
     // IPv4 in the hook chain itself: every IPv4 rule carries its own `meta protocol ip` dependency (nft adds it to
@@ -706,7 +731,7 @@ class Renderer {
     const v6Services = [...this.shapes.values()].some((s) => s.family === 6);
     for (const dev of [...this.hooks].sort()) {
       const v6 = `meta protocol ip6 goto ${viaMac.get(6)!.has(dev) ? 's6' : 'p6'}`;
-      const v4Rules = viaMac.get(4)!.has(dev) ? v4.viaMac : v4.plain;
+      const v4Rules = [...v4.head, ...(viaMac.get(4)!.has(dev) ? [v4.snd] : []), ...v4.lookups.get(dev)!];
       const rules = v6Services ? [v6, ...v4Rules] : [...v4Rules, v6];
       if (local?.arp) rules.push('meta protocol arp accept');
       chains.push({ name: `in_${dev}`, kind: 'hook', device: dev, rules });
@@ -725,7 +750,7 @@ function natShape(s: Shape): { keyType: string; keyExpr: string; code: string } 
 }
 
 const natKeyExpr = (s: Shape) => natShape(s).keyExpr;
-const natMapName = (s: Shape) => `v${s.family}_${natShape(s).code || 'i'}${s.interval ? '_r' : ''}_nat`;
+const natMapName = (s: Shape) => (s.iface !== undefined ? `${s.name}_nat` : `v${s.family}_${natShape(s).code || 'i'}${s.interval ? '_r' : ''}_nat`);
 
 /**
  * Each row's role: "in" (the client's packets entering the chain: forward from

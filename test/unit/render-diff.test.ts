@@ -44,7 +44,7 @@ describe('diff', () => {
     expect(scripts[0]).toBe(scripts[1]);
     expect(scripts[0]).not.toMatch(/delete|flush|^table/m);
     expect(scripts[0]).toContain('add counter netdev vcn acl/s5003/10');
-    expect(scripts[0]).toMatch(/"I0" \. 10\.100\.19\.139 \. 80 : 0x[0-9a-f]{8}/);
+    expect(scripts[0]).toMatch(/add element netdev vcn v4_ddp_if_I0 \{\n\t10\.100\.19\.139 \. 80 : 0x[0-9a-f]{8}/);
     expect(scripts[0]).toContain('"I2" . 10.100.19.139 . 80 : 10.200.19.139');
   });
 
@@ -64,10 +64,10 @@ describe('diff', () => {
     const s = diff(a, b).script();
     const lines = s.split('\n');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    expect(at(/^delete element netdev vcn v4_ddp /)).toBeGreaterThanOrEqual(0);
-    expect(at(/^delete chain netdev vcn a_/)).toBeGreaterThan(at(/^delete element netdev vcn v4_ddp /));
-    expect(at(/^delete map netdev vcn v4_ddp_lim/)).toBeGreaterThan(at(/^delete chain netdev vcn a_/));
-    expect(at(/^delete limit netdev vcn lim\/limited\/1000\/50/)).toBeGreaterThan(at(/^delete map netdev vcn v4_ddp_lim/));
+    expect(at(/^delete element netdev vcn v4_ddp_if_I0 /)).toBeGreaterThanOrEqual(0);
+    expect(at(/^delete chain netdev vcn a_/)).toBeGreaterThan(at(/^delete element netdev vcn v4_ddp_if_I0 /));
+    expect(at(/^delete map netdev vcn v4_ddp_if_I0_lim/)).toBeGreaterThan(at(/^delete chain netdev vcn a_/));
+    expect(at(/^delete limit netdev vcn lim\/limited\/1000\/50/)).toBeGreaterThan(at(/^delete map netdev vcn v4_ddp_if_I0_lim/));
   });
 
   it('a set that goes away is emptied first, so the chains its elements name can go before it', () => {
@@ -184,12 +184,12 @@ describe('datapath on the dry driver', () => {
     const moved = structuredClone(base);
     moved.rows[0].sends[0].mac = '02:5e:00:00:0f:10';
     dp.dry.answers.set(
-      'get element netdev vcn v4_ddp { "I0" . 10.100.0.0 . 80 }',
-      'table netdev vcn {\n\tmap v4_ddp {\n\t\telements = { "I0" . 10.100.0.0 . 80 counter packets 12 bytes 3400 : 0x00001234 }\n\t}\n}\n',
+      'get element netdev vcn v4_ddp_if_I0 { 10.100.0.0 . 80 }',
+      'table netdev vcn {\n\tmap v4_ddp_if_I0 {\n\t\telements = { 10.100.0.0 . 80 counter packets 12 bytes 3400 : 0x00001234 }\n\t}\n}\n',
     );
     const r = await dp.apply(render(moved));
     expect(r.carried).toBe(1);
-    expect(dp.dry.applied()[1]).toContain('"I0" . 10.100.0.0 . 80 counter packets 12 bytes 3400 : 0x');
+    expect(dp.dry.applied()[1]).toContain('\t10.100.0.0 . 80 counter packets 12 bytes 3400 : 0x');
   });
 
   it('refuses a ruleset for another table', async () => {

@@ -49,18 +49,26 @@ describe('lookups scale by elements, not rules', () => {
   it('orders lookups: destination keys before source keys, exact before ranges, MAC lookups behind the sender map', () => {
     const r = render(everything(), IPV6_FACTS);
     const lookup = (key: string, map: string) => `meta mark set ${key} map @${map} meta mark vmap @act`;
-    const p4 = [
-      lookup('iifname . ip daddr . th dport', 'v4_ddp'),
-      lookup('iifname . ip saddr . th sport', 'v4_ssp'),
-      lookup('iifname . ip daddr . th dport', 'v4_ddp_r'),
-      lookup('iifname . ip daddr', 'v4_d_r'),
-      lookup('iifname . ip saddr', 'v4_s_r'),
-    ];
-    // The IPv4 lookups sit in the hook chains (no dispatch rule and goto in front of them); with IPv6 services in
-    // the table, the IPv6 goto comes first. Interfaces where devices send have the MAC dispatch before the lookups.
-    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip6 goto p6', ...p4]);
-    expect(chain(r, 'in_I0')).toEqual(['meta protocol ip6 goto p6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...p4]);
-    expect(chain(r, 'in_I1')).toEqual(['meta protocol ip6 goto s6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...p4]);
+    // The IPv4 lookups sit in the hook chains (no dispatch rule and goto in front of them), each looking up the
+    // maps of the rows that arrive on its interface (keys without the interface name); with IPv6 services in the
+    // table, the IPv6 goto comes first. Interfaces where devices send have the MAC dispatch before the lookups.
+    // Source-keyed prefixes (one field left without the interface) stay in shared maps keyed by iifname.
+    const shared = [lookup('iifname . ip daddr', 'v4_d_r'), lookup('iifname . ip saddr', 'v4_s_r')];
+    expect(chain(r, 'in_I0')).toEqual([
+      'meta protocol ip6 goto p6',
+      'meta protocol ip iifname . ether saddr vmap @snd4',
+      lookup('ip daddr . th dport', 'v4_ddp_if_I0'),
+      lookup('ip daddr . th dport', 'v4_ddp_r_if_I0'),
+      ...shared,
+    ]);
+    expect(chain(r, 'in_I1')).toEqual([
+      'meta protocol ip6 goto s6',
+      'meta protocol ip iifname . ether saddr vmap @snd4',
+      lookup('ip saddr . th sport', 'v4_ssp_if_I1'),
+      ...shared,
+    ]);
+    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip6 goto p6', lookup('ip daddr . th dport', 'v4_ddp_if_I2'), ...shared]);
+    expect(chain(r, 'in_I3')).toEqual(['meta protocol ip6 goto p6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...shared]);
     expect(r.chains.has('p4') || r.chains.has('s4')).toBe(false);
     expect(chain(r, 'm4')).toEqual([
       lookup('iifname . ether saddr . ip daddr . th dport', 'v4_mddp'),
@@ -87,7 +95,7 @@ describe('lookups scale by elements, not rules', () => {
 describe('actions', () => {
   it('loopback: the MAC rewrite only, source MAC of the egress port, then fwd', () => {
     const r = render(destLoopback());
-    expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)).toEqual([
+    expect(actionOf(r, 'v4_ddp_if_I0', `${W1} . 80`)).toEqual([
       `meta l4proto tcp ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
       'drop',
     ]);
@@ -95,12 +103,12 @@ describe('actions', () => {
 
   it('NAT and port translation: addresses from maps keyed like the row, ports per protocol (L4 checksums)', () => {
     const r = render(natTranslate());
-    expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)).toEqual([
-      `meta l4proto tcp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat tcp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
-      `meta l4proto udp ip daddr set iifname . ip daddr . th dport map @v4_ddp_nat udp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
+    expect(actionOf(r, 'v4_ddp_if_I0', `${W1} . 80`)).toEqual([
+      `meta l4proto tcp ip daddr set ip daddr . th dport map @v4_ddp_if_I0_nat tcp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
+      `meta l4proto udp ip daddr set ip daddr . th dport map @v4_ddp_if_I0_nat udp dport set 8080 ${macWrite(M.S1, FACTS.interfaceMacs.I1)} fwd to "I1"`,
       'drop',
     ]);
-    expect(elements(r, 'v4_ddp_nat')).toEqual([[`"I0" . ${W1} . 80`, S1]]);
+    expect(elements(r, 'v4_ddp_if_I0_nat')).toEqual([[`${W1} . 80`, S1]]);
     expect(actionOf(r, 'v4_mssp', `"I1" . ${M.S1} . ${S1} . 8080`)[0]).toBe(
       `meta l4proto tcp ip saddr set iifname . ip saddr . th sport map @v4_ssp_nat tcp sport set 80 ${macWrite(M.GW, FACTS.interfaceMacs.I0)} fwd to "I0"`,
     );
@@ -123,7 +131,7 @@ describe('actions', () => {
 
   it('copies: the tap gets the packet as it came, then the main send is rewritten and forwarded', () => {
     const r = render(bridgeIds());
-    const [rule] = actionOf(r, 'v4_ddp', `"I2" . ${W1} . 80`);
+    const [rule] = actionOf(r, 'v4_ddp_if_I2', `${W1} . 80`);
     expect(rule).toBe(
       `meta l4proto { tcp, udp } ${macWrite(M.IDS, FACTS.interfaceMacs.I1)} dup to "I1" ` +
         `${macWrite(M.S1, FACTS.interfaceMacs.I3)} fwd to "I3"`,
@@ -132,17 +140,17 @@ describe('actions', () => {
 
   it('a bridge leg without a MAC is sent to the engine port on the far side of the bridge', () => {
     const r = render(bridgeIds());
-    expect(actionOf(r, 'v4_ddp', `"I0" . ${W1} . 80`)[0]).toContain(`${macWrite(FACTS.interfaceMacs.I2, FACTS.interfaceMacs.I1)} fwd to "I1"`);
+    expect(actionOf(r, 'v4_ddp_if_I0', `${W1} . 80`)[0]).toContain(`${macWrite(FACTS.interfaceMacs.I2, FACTS.interfaceMacs.I1)} fwd to "I1"`);
     expect(actionOf(r, 'v4_mssp', `"I3" . ${M.S1} . ${W1} . 80`)[0]).toContain(`${macWrite(FACTS.interfaceMacs.I1, FACTS.interfaceMacs.I2)} fwd to "I2"`);
   });
 
   it('DSCP and the rate limit: set on the service rows, the limit object looked up by the row key', () => {
     const r = render(policies());
-    expect(actionOf(r, 'v4_ddp', `"I0" . 203.0.113.2 . 80`)[0]).toContain('ip dscp set 46 ');
+    expect(actionOf(r, 'v4_ddp_if_I0', `203.0.113.2 . 80`)[0]).toContain('ip dscp set 46 ');
     expect(actionOf(r, 'v4_mssp', `"I1" . ${M.S1} . 203.0.113.2 . 80`)[0]).toContain('ip dscp set 46 ');
-    expect(actionOf(r, 'v4_ddp', `"I0" . 203.0.113.3 . 80`)[0]).toMatch(/^meta l4proto tcp limit name iifname \. ip daddr \. th dport map @v4_ddp_lim /);
+    expect(actionOf(r, 'v4_ddp_if_I0', `203.0.113.3 . 80`)[0]).toMatch(/^meta l4proto tcp limit name ip daddr \. th dport map @v4_ddp_if_I0_lim /);
     expect(r.objects.get('limit lim/limited/1000/50')).toEqual({ type: 'limit', name: 'lim/limited/1000/50', spec: 'rate 1000/second burst 50 packets' });
-    expect(elements(r, 'v4_ddp_lim')).toEqual([['"I0" . 203.0.113.3 . 80', '"lim/limited/1000/50"']]);
+    expect(elements(r, 'v4_ddp_if_I0_lim')).toEqual([['203.0.113.3 . 80', '"lim/limited/1000/50"']]);
   });
 
   it('IPv6: ip6 statements and the next hop MAC from the neighbour facts', () => {
@@ -164,12 +172,12 @@ describe('keys', () => {
   it('a port outside its dynamic range gets an exact key and a range key; both count for the row', () => {
     const r = render(portRange());
     expect(rowElements(r.rows.get('ftp/21/in')!)).toEqual([
-      { map: 'v4_ddp', key: `"I0" . ${W1} . 21` },
-      { map: 'v4_ddp_r', key: `"I0" . ${W1} . 1025-1125` },
+      { map: 'v4_ddp_if_I0', key: `${W1} . 21` },
+      { map: 'v4_ddp_r_if_I0', key: `${W1} . 1025-1125` },
     ]);
     const inside = portRange();
     for (const x of inside.rows) if (x.receive.port) x.receive.port = { port: x.receive.port.port, range: { low: x.receive.port.port, high: x.receive.port.port + 50 } };
-    expect(rowElements(render(inside).rows.get('ftp/21/in')!)).toEqual([{ map: 'v4_ddp_r', key: `"I0" . ${W1} . 21-71` }]);
+    expect(rowElements(render(inside).rows.get('ftp/21/in')!)).toEqual([{ map: 'v4_ddp_r_if_I0', key: `${W1} . 21-71` }]);
   });
 
   it('source-keyed rows are keyed by the client prefix, in interval maps', () => {
@@ -200,7 +208,7 @@ describe('keys', () => {
     // No IPv6 service: the IPv4 rules first, in the hook chain, then IPv6 and ARP.
     expect(chain(r, 'in_I0')).toEqual([
       'ip daddr @local4 accept',
-      'meta mark set iifname . ip daddr . th dport map @v4_ddp meta mark vmap @act',
+      'meta mark set ip daddr . th dport map @v4_ddp_if_I0 meta mark vmap @act',
       'meta protocol ip6 goto p6',
       'meta protocol arp accept',
     ]);
@@ -217,13 +225,13 @@ describe('errors instead of a ruleset the kernel would reject or misread', () =>
     const t = destLoopback();
     t.rows.push({ ...t.rows[0], servicePort: 81, sends: [{ ...t.rows[0].sends[0], mac: M.S2 }] });
     expect(() => render(t)).toThrow(RenderError);
-    expect(() => render(t)).toThrow(/web\/81\/in and web\/80\/in share the key "I0" \. 203\.0\.113\.1 \. 80 in v4_ddp/);
+    expect(() => render(t)).toThrow(/web\/81\/in and web\/80\/in share the key 203\.0\.113\.1 \. 80 in v4_ddp_if_I0/);
   });
 
   it('overlapping ranges in one interval map', () => {
     const t = portRange();
     t.rows[4].receive.port = { port: 2000, range: { low: 1100, high: 1300 } };
-    expect(() => render(t)).toThrow(/overlap in v4_ddp_r/);
+    expect(() => render(t)).toThrow(/overlap in v4_ddp_r_if_I0/);
   });
 
   it('a missing interface MAC', () => {
