@@ -57,7 +57,9 @@ export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
   const row = rs.rows.get(rowId);
   if (!row) throw new Error(`rule path: no row ${rowId}`);
   const { map, key } = row;
-  const iif = /^"([^"]+)"/.exec(key)?.[1];
+  // A per-interface map's key has no interface: the one hook chain that looks the map up names it.
+  const hookOf = [...rs.chains.values()].find((c) => c.kind === 'hook' && c.rules.some((r) => r.includes(`@${map} `)))?.device;
+  const iif = /^"([^"]+)"/.exec(key)?.[1] ?? hookOf;
   const verdict = rs.sets.get(map)?.elements.get(key);
   if (!iif || !verdict) throw new Error(`rule path: no element ${key} in ${map}`);
   const chain = (name: string): NftChain => {
