@@ -5,7 +5,11 @@
  * it (bench/lib/variants.ts: hand edits of the live ruleset, the calibration's
  * reference shape) and measures each against the hard-wired paths with the
  * bench's own pair machinery. Only for finding where the time goes; the
- * figures that count come from bench/datapath-chain.ts.
+ * figures that count come from bench/datapath-chain.ts. The variants were
+ * written against the shape before the issue-3 change (dispatch goto, two MAC
+ * writes, iifname keys); on the current shape those edits find nothing to
+ * change, while nocnt and direct still measure the row counters and the
+ * action-id indirection.
  *
  *   node --import tsx bench/ruleset-variants.ts [--rounds N] [--only a,b] [--perf variant] [--dump DIR]
  */
