@@ -102,5 +102,6 @@ export const VARIANTS: Variant[] = [
   { name: 'cand1', make: chainEdits(inlineHook, macWrite12, noL4, actSize) },
   { name: 'cand1-cnt', make: chainEdits(inlineHook, macWrite12, noL4, actSize, noCounters) },
   { name: 'cand1-dir', make: chainEdits(inlineHook, macWrite12, noL4, direct) },
+  { name: 'direct-nocnt', make: chainEdits(direct, noCounters) },
   { name: 'base2', make: (b) => b },
 ];
