@@ -52,10 +52,9 @@ for (const n of sizes) {
       await new Promise((res) => setTimeout(res, (s - (series.length ? [5, 10, 15, 30, 45, 60][series.length - 1] : 0)) * 1000));
       series.push(Math.round(status(pid, 'VmRSS')));
     }
-    console.log(`  RSS at 5/10/15/30/45/60 s: ${series.join(' / ')} MB`);
-    const settled = status(pid, 'VmRSS');
+    const settled = Math.max(...series);
     console.log(
-      `${String(n).padStart(6)} services: RSS ${afterCommit.toFixed(0)} MB after commit (peak ${status(pid, 'VmHWM').toFixed(0)} MB, idle ${idle.toFixed(0)} MB); commit ${Math.round(took)} ms incl. transfer, nft apply ${Math.round(r.result!.apply.applyMs)} ms (${r.result!.apply.mode}); after a full GC: RSS ${mem.rss} MB, JS heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB; steady RSS 60 s later ${settled.toFixed(0)} MB (target ≤ 512 MB at 100k)`,
+      `${String(n).padStart(6)} services: RSS ${afterCommit.toFixed(0)} MB after commit (peak ${status(pid, 'VmHWM').toFixed(0)} MB, idle ${idle.toFixed(0)} MB); commit ${Math.round(took)} ms incl. transfer, nft apply ${Math.round(r.result!.apply.applyMs)} ms (${r.result!.apply.mode}); after a full GC: RSS ${mem.rss} MB, JS heap ${mem.heapUsed}/${mem.heapTotal} MB, external ${mem.external} MB; then RSS at 5/10/15/30/45/60 s ${series.join(' / ')} MB, highest ${settled} MB (target ≤ 512 MB at 100k)`,
     );
     child.kill('SIGTERM');
     await new Promise((res) => child.on('exit', res));
