@@ -2,9 +2,12 @@
  * The appliance image booted under QEMU (`npm run image:test`, after `npm run
  * image`): four virtio NICs — eth0 management on QEMU's user network with
  * NETCONF (830) and SNMP (161) forwarded to loopback, eth1..eth3 on taps in
- * namespaces (a client, a server, a bystander). Checks the serial console,
- * NETCONF with Debian's ncclient, SNMPv3, a datagram through a committed
- * service and back, and that a power cycle keeps the configuration.
+ * namespaces (a client, a server, a bystander). Checks the serial console
+ * (the TUI's first-boot wizard, then filled in by keys typed into ttyS0: admin
+ * password and SNMPv3 user), NETCONF with Debian's ncclient, SNMPv3, a
+ * datagram through a committed service and back, that a power cycle keeps the
+ * configuration, and that an image update (image/update.sh) keeps it too.
+ * VCN_IMAGE_FROM=DIR starts from an earlier build's output and updates to this one.
  *
  * Needs root (taps, namespaces) and /dev/kvm; without KVM it is skipped with
  * that reason unless VCN_IMAGE_TCG=1 asks for QEMU's (much slower) TCG.
@@ -24,7 +27,12 @@ import { SerialScreen } from './serial-screen.js';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = resolve(ROOT, process.env.VCN_IMAGE_OUT ?? 'output');
-const IMAGE = join(OUT, 'vcn-appliance.qcow2');
+/**
+ * The image the appliance starts from: this build's, or with VCN_IMAGE_FROM an
+ * earlier build's output folder, so the update check goes from that build to this one.
+ */
+const FROM = process.env.VCN_IMAGE_FROM ? resolve(ROOT, process.env.VCN_IMAGE_FROM) : OUT;
+const IMAGE = join(FROM, 'vcn-appliance.qcow2');
 const HERE = import.meta.dirname;
 
 function kvmUsable(): boolean {
@@ -49,7 +57,7 @@ const BOOT_MS = 150_000 * SLOW;
 
 const features = (() => {
   try {
-    return JSON.parse(readFileSync(join(OUT, 'build.json'), 'utf8')).features as { snmp?: boolean; tui?: boolean };
+    return JSON.parse(readFileSync(join(FROM, 'build.json'), 'utf8')).features as { snmp?: boolean; tui?: boolean };
   } catch {
     return {};
   }
@@ -258,7 +266,14 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     taps.reclaim();
     const raw = join(dir, 'disk.raw');
     execFileSync('qemu-img', ['convert', '-O', 'raw', join(dir, 'disk.qcow2'), raw]);
+    const release = (d: string) => (JSON.parse(readFileSync(join(d, 'build.json'), 'utf8')) as { release: string }).release;
+    // The root filesystem (partition 1 at 1 MiB, image/build-base.sh) read without mounting it.
+    const onDisk = () => execFileSync('debugfs', ['-R', 'cat /etc/vcn/release', `${raw}?offset=1048576`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const before = onDisk();
     execFileSync('bash', [join(ROOT, 'image/update.sh'), join(OUT, 'vcn-appliance.raw'), raw], { stdio: 'pipe' });
+    log(`update: root ${before} -> ${onDisk()} (builds: ${release(FROM)} -> ${release(OUT)})`);
+    expect(before).toBe(release(FROM));
+    expect(onDisk()).toBe(release(OUT));
     execFileSync('qemu-img', ['convert', '-O', 'qcow2', raw, join(dir, 'disk.qcow2')]);
     rmSync(raw);
     await startVm();
