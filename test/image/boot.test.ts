@@ -98,6 +98,9 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
   let screen: SerialScreen;
   let ports: { nc: number; snmp: number; ssh: number };
   let consoleSeconds = 0;
+  /** Per-appliance identities kept on vcn-data, as first seen. */
+  let hostkey = '';
+  let engineId = '';
 
   const startVm = async () => {
     vm = new Vm({
@@ -123,7 +126,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
   const nc = async (action: 'commit' | 'get', cfg?: string) => {
     const args = [join(HERE, 'image-nc.py'), String(ports.nc), 'admin', password, action, cfg ?? '-', String(BOOT_MS / 1000)];
     const { stdout } = await run('/usr/bin/python3', args, { timeout: BOOT_MS + 60_000 });
-    return JSON.parse(stdout) as { session_id: string; edit?: string; commit?: string; running: string; error?: string };
+    return JSON.parse(stdout) as { session_id: string; hostkey: string; edit?: string; commit?: string; running: string; error?: string };
   };
   const probe = async () => {
     const echo = execFile('ip', ['netns', 'exec', server.ns, '/usr/bin/python3', join(HERE, 'udp-probe.py'), 'echo', SERVER_IP, String(PORT), String(60 * SLOW)]);
@@ -209,6 +212,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     expect(r.edit).toContain('ok');
     expect(r.commit).toContain('ok');
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
+    hostkey = r.hostkey;
   }, BOOT_MS + 60_000);
 
   it('no sshd in the image: port 22 gives no SSH banner', async () => {
@@ -236,16 +240,26 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     expect(p.sniffed()).not.toContain('UDP');
   }, 120_000 * SLOW);
 
-  it.runIf(features.snmp)('snmpget over SNMPv3 authPriv answers sysDescr and a VCN-MIB scalar', async () => {
+  /** snmpget over SNMPv3 authPriv as the wizard's user, retried while snmpd starts. */
+  const snmpget = async (...oids: string[]) => {
     const args = ['-v3', '-l', 'authPriv', '-u', 'nms', '-a', 'SHA-256', '-A', snmpAuth, '-x', 'AES', '-X', snmpPriv, '-t', String(5 * SLOW), '-r', '3', `udp:127.0.0.1:${ports.snmp}`];
     let out = '';
-    for (let i = 0; i < 10 && !out.includes('STRING'); i++) {
-      out = await run('snmpget', [...args, '1.3.6.1.2.1.1.1.0', '1.3.6.1.4.1.32473.1.1.1.1.0']).then((r) => r.stdout, (e: { stderr?: string }) => String(e.stderr));
-      if (!out.includes('STRING')) await new Promise((r) => setTimeout(r, 3000));
+    for (let i = 0; i < 10 && !out.includes(' = '); i++) {
+      out = await run('snmpget', [...args, ...oids]).then((r) => r.stdout, (e: { stderr?: string }) => String(e.stderr));
+      if (!out.includes(' = ')) await new Promise((r) => setTimeout(r, 3000));
     }
     log(`snmpget: ${out}`);
+    return out;
+  };
+  const ENGINE_ID = '1.3.6.1.6.3.10.2.1.1.0';
+  const engineOf = (out: string) => /10\.2\.1\.1\.0 = Hex-STRING: ([0-9A-F ]+)/.exec(out)?.[1]?.trim() ?? '';
+
+  it.runIf(features.snmp)('snmpget over SNMPv3 authPriv answers sysDescr and a VCN-MIB scalar', async () => {
+    const out = await snmpget('1.3.6.1.2.1.1.1.0', '1.3.6.1.4.1.32473.1.1.1.1.0', ENGINE_ID);
     expect(out).toMatch(/iso\.3\.6\.1\.2\.1\.1\.1\.0 = STRING: .*Linux|SNMPv2-MIB::sysDescr\.0 = STRING/);
     expect(out).toMatch(/32473\.1\.1\.1\.1\.0 = STRING/);
+    engineId = engineOf(out);
+    expect(engineId).toMatch(/^80 00 7E D9/); // enterprise 32473 (0x7ED9) with the "format" bit
   }, 120_000 * SLOW);
 
   it('after a power cycle the configuration is still committed and the data plane forwards again', async () => {
@@ -257,6 +271,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     log(`second boot: console after ${again.toFixed(1)} s`);
     const r = await nc('get');
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
+    expect(r.hostkey).toBe(hostkey);
     const p = await probe();
     expect(p.reply.reply).toBe('echo:hello-vcn');
   }, BOOT_MS * 2 + 240_000);
@@ -281,6 +296,9 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     log(`after the update: console after ${((Date.now() - vm.startedAt) / 1000).toFixed(1)} s`);
     const r = await nc('get');
     expect(r.running).toContain(`<service-ip>${SERVICE_IP}</service-ip>`);
+    // The identities on vcn-data came through the update: same host key, same SNMP engine.
+    expect(r.hostkey).toBe(hostkey);
+    if (features.snmp) expect(engineOf(await snmpget(ENGINE_ID))).toBe(engineId);
     const p = await probe();
     expect(p.reply.reply).toBe('echo:hello-vcn');
   }, BOOT_MS * 2 + 240_000);
