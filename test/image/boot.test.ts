@@ -86,7 +86,8 @@ const CLIENT_MAC = '02:00:00:00:09:01';
 const SERVER_MAC = '02:00:00:00:09:02';
 
 describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(skipped: ${skipReason})` : KVM ? '(KVM)' : '(TCG)'}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vcn-image-test-'));
+  /** Made in beforeAll, so a skipped run leaves no folder behind. */
+  let dir = '';
   const password = `Vcn-${randomBytes(9).toString('base64url')}7`;
   const snmpAuth = `auth-${randomBytes(6).toString('hex')}`;
   const snmpPriv = `priv-${randomBytes(6).toString('hex')}`;
@@ -149,6 +150,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
 
   beforeAll(async () => {
     if (!existsSync(IMAGE)) throw new Error(`${IMAGE} is missing: run npm run image first`);
+    dir = mkdtempSync(join(tmpdir(), 'vcn-image-test-'));
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', IMAGE, join(dir, 'disk.qcow2')]);
     writeFileSync(join(dir, 'seed'), `admin-password=${password}\n`, { mode: 0o600 });
     ports = { nc: await freePort(), snmp: await freePort(), ssh: await freePort() };
@@ -160,7 +162,7 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     await vm?.stop();
     taps.cleanup();
     if (process.env.VCN_IMAGE_KEEP) console.log(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    else if (dir) rmSync(dir, { recursive: true, force: true });
     writeFileSync(join(OUT, 'image-test.log'), `${logLines.join('\n')}\n--- serial console ---\n${vm?.raw ?? ''}`);
   });
 
