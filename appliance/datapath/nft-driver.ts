@@ -8,6 +8,7 @@ import { runProcess } from '../run-process.js';
 import { DatapathError } from './datapath.js';
 import { ScriptDatapath, type NftRunner } from './script-datapath.js';
 import { NETLINK_DUMP_PY } from './netlink-counters.js';
+import { NETLINK_TABLE_DUMP_PY } from './netlink-table-dump.js';
 import type { ElementBatch } from './netlink-batch.js';
 import { NetlinkWriter } from './netlink-writer.js';
 
@@ -28,6 +29,8 @@ export interface NftDriverOptions {
   python?: string;
   /** Apply element-only diffs as netlink batches through a python3 co-process (default true; nft when off or unavailable). */
   netlinkElements?: boolean;
+  /** Full applies as one netlink transaction (skeleton by nft in a dormant scratch table; default true; nft -f when off or unavailable). */
+  netlinkFull?: boolean;
 }
 
 interface Output {
@@ -96,6 +99,15 @@ export class NftRunnerProcess implements NftRunner {
     const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
     const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
     if (r.code !== 0) throw new DatapathError('NFT_OUTPUT', `netlink counter dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
+    return r.stdout;
+  }
+
+  async dumpTable(table: string): Promise<Buffer> {
+    if (this.opts.netlinkFull === false || this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'netlink full applies are off');
+    const py = [this.opts.python ?? 'python3', '-S', '-c', NETLINK_TABLE_DUMP_PY, table];
+    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
+    const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
+    if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `netlink table dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
     return r.stdout;
   }
 

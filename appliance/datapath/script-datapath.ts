@@ -12,6 +12,7 @@ import { countersFromElementText, countersFromJson, snapshotCounters, type Kerne
 import { parseNetlinkDump } from './netlink-counters.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
+import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -30,6 +31,12 @@ export interface NftRunner {
    * Rejects with DatapathError NFT_UNAVAILABLE when it cannot be used.
    */
   elements?(batch: ElementBatch): Promise<[number, number, string][]>;
+  /**
+   * Optional fast path for full applies: the raw netlink dump of a table
+   * (netlink-table-dump.ts). Rejects with DatapathError NFT_UNAVAILABLE when
+   * it cannot be used.
+   */
+  dumpTable?(table: string): Promise<Buffer>;
 }
 
 interface Plan {
@@ -45,6 +52,10 @@ export class ScriptDatapath implements Datapath {
   private dumpFailed?: string;
   /** Set when the netlink element writer could not be used: element diffs go through nft from then on. */
   private elementsFailed?: string;
+  /** Set when a full apply over netlink could not be used (or the kernel refused what nft then accepted): nft -f from then on. */
+  private fullFailed?: string;
+  /** The skeleton last built in the scratch table, by its script: the same skeleton is not built again. */
+  private skeletonCache?: { script: string; skeleton: Skeleton };
   /** Applies under way, and applies done: a counter read that overlaps one is read again. */
   private applying = 0;
   private applied = 0;
@@ -88,6 +99,7 @@ export class ScriptDatapath implements Datapath {
     return this.serial(async () => {
       const plan = this.plan(next, opts);
       if (await this.viaNetlink(plan, next, true)) return;
+      if (plan.mode === 'full' && (await this.viaNetlinkFull(next, true))) return;
       const script = this.scriptOf(plan, next);
       if (script) await this.runner.script(script, true);
     });
@@ -135,14 +147,92 @@ export class ScriptDatapath implements Datapath {
       return false;
     }
     if (errors.length) {
-      const lines = errors.slice(0, 8).map(([seq, errno, text]) => {
-        const m = batch.messages.find((x) => x.seq === seq);
-        return m ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${text} (errno ${errno})`;
-      });
+      const lines = errorLines(batch, errors);
       const what = check ? 'the kernel rejected the element changes (check)' : 'the kernel rejected the element changes; the running ruleset is unchanged';
       throw new DatapathError('NFT_REJECTED', `${what}:\n${lines.join('\n')}`, lines.join('\n'));
     }
     return true;
+  }
+
+  /** The skeleton of `next` as nft builds it, dumped from the dormant scratch table (cached by its script). */
+  private async skeletonFor(next: RenderedRuleset): Promise<Skeleton> {
+    const script = skeletonScript(next);
+    if (this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
+    this.skeletonCache = undefined;
+    // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
+    await this.runner.script(script, false);
+    let dump: Buffer;
+    try {
+      dump = await this.runner.dumpTable!(scratchName(this.table));
+    } finally {
+      await this.dropScratch();
+    }
+    const skeleton = skeletonOf(dump, scratchName(this.table));
+    if (!skeleton.chains.length && next.chains.size) throw new DatapathError('NFT_UNAVAILABLE', 'the dump of the scratch table holds no chain');
+    this.skeletonCache = { script, skeleton };
+    return skeleton;
+  }
+
+  private async dropScratch(): Promise<void> {
+    const errors = await this.runner.elements!(dropScratchBatch(this.table)).catch(() => [[0, 0, 'writer']]);
+    if (errors.length) await this.runner.script(`delete table netdev ${scratchName(this.table)}\n`, false).catch(() => undefined);
+  }
+
+  /**
+   * A full apply (check: its validation) as one netlink transaction
+   * (netlink-full.ts). Undefined when it cannot be used: then nft -f, and
+   * from then on when the reason is lasting. A kernel rejection is answered
+   * by nft too (fallback set): nft either gives its own, clearer refusal or
+   * shows that our transaction was at fault.
+   */
+  private async viaNetlinkFull(
+    next: RenderedRuleset,
+    check: boolean,
+    counters?: ElementCounters,
+  ): Promise<{ skeletonMs: number; encodeMs: number; kernelMs: number } | undefined> {
+    if (!this.runner.elements || !this.runner.dumpTable || this.fullFailed) return undefined;
+    const t0 = performance.now();
+    let skeleton: Skeleton;
+    try {
+      skeleton = await this.skeletonFor(next);
+    } catch (e) {
+      if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      this.fullFailed = e.message;
+      return undefined;
+    }
+    const t1 = performance.now();
+    let batch: ElementBatch;
+    try {
+      batch = fullBatch(next, skeleton, { check, counters });
+    } catch (e) {
+      if (e instanceof BatchEncodeError) {
+        this.lastFallback = `netlink encoder: ${e.message}`;
+        return undefined;
+      }
+      throw e;
+    }
+    const t2 = performance.now();
+    let errors: [number, number, string][];
+    try {
+      errors = await this.runner.elements(batch);
+    } catch (e) {
+      if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      this.fullFailed = e.message;
+      return undefined;
+    }
+    if (errors.length) {
+      this.lastFallback = `the kernel refused the netlink transaction: ${errorLines(batch, errors).join('; ')}`;
+      return undefined;
+    }
+    return { skeletonMs: t1 - t0, encodeMs: t2 - t1, kernelMs: performance.now() - t2 };
+  }
+
+  /** Why the last full apply or check went through nft although netlink was there (cleared by one that did not). */
+  private lastFallback?: string;
+
+  /** Why full applies do not use netlink (undefined while they do). */
+  fullFallback(): string | undefined {
+    return this.runner.dumpTable && this.runner.elements ? this.fullFailed : 'the runner has no netlink table dump';
   }
 
   /** Why element diffs do not use netlink (undefined while they do). */
@@ -185,6 +275,15 @@ export class ScriptDatapath implements Datapath {
         return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: t2 - t1, applyMs: performance.now() - t2 };
       }
     }
+    if (plan.mode === 'full') {
+      this.lastFallback = undefined;
+      const phases = await this.viaNetlinkFull(next, false, counters);
+      if (phases) {
+        this.current = next;
+        return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: 0, applyMs: performance.now() - t1, phases };
+      }
+      if (this.lastFallback) result.fallback = this.lastFallback;
+    }
     const script = this.scriptOf(plan, next, counters);
     result.scriptBytes = Buffer.byteLength(script);
     if (opts.check !== false) await this.runner.script(script, true);
@@ -193,6 +292,8 @@ export class ScriptDatapath implements Datapath {
     const t3 = performance.now();
     this.current = next;
     result.via = 'nft';
+    // nft took what the kernel refused over netlink: our transaction was at fault, so nft from now on.
+    if (result.fallback?.startsWith('the kernel refused')) this.fullFailed = result.fallback;
     result.readMs = t1 - t0;
     result.checkMs = t2 - t1;
     result.applyMs = t3 - t2;
@@ -293,4 +394,13 @@ export class ScriptDatapath implements Datapath {
       throw new DatapathError('NFT_OUTPUT', `nft -j list table printed something that is not JSON: ${(e as Error).message}`);
     }
   }
+}
+
+/** The kernel's errors of a batch, each with the message it answers. */
+function errorLines(batch: ElementBatch, errors: [number, number, string][]): string[] {
+  return errors.slice(0, 8).map(([seq, errno, text]) => {
+    const m = batch.messages.find((x) => x.seq === seq);
+    if (!m) return `${text} (errno ${errno})`;
+    return m.elements ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${m.op} ${m.set}: ${text} (errno ${errno})`;
+  });
 }
