@@ -21,6 +21,8 @@ import type { NftSet, RenderedRuleset } from '../compile/render-model.js';
 import { chainBlock, elementStatements, elementText, objectDeclaration, setDeclaration, type ElementCounters } from '../compile/render-print.js';
 import type { BatchMessage, ElementBatch, ElementChange } from './netlink-batch.js';
 import { batchMark, writeElements } from './netlink-batch.js';
+import type {
+  SetEncoder} from './netlink-encode.js';
 import {
   BatchEncodeError,
   encodable,
@@ -33,8 +35,7 @@ import {
   NLM_F_APPEND,
   NLM_F_CREATE,
   NLM_F_REQUEST,
-  NlWriter,
-  SetEncoder,
+  NlWriter
 } from './netlink-encode.js';
 import { attrsOf, dumpedMessages, strAttr, type DumpedMessage } from './netlink-table-dump.js';
 
