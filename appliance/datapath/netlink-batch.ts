@@ -54,7 +54,8 @@ export interface ElementBatch {
 
 export interface ElementChange {
   set: NftSet;
-  keys: string[];
+  /** The keys, or every element of the set. */
+  keys: string[] | 'all';
   /** Initial counter values of added elements, by key. */
   counters?: Map<string, CounterValue>;
 }
@@ -84,7 +85,7 @@ export function writeElements(
       messages[messages.length - 1].elements = count;
       msg = -1;
     };
-    for (const key of c.keys) {
+    const each = (key: string, data: string | undefined) => {
       if (msg < 0) {
         const seq = nextSeq();
         msg = w.begin(type, flags, seq, NFPROTO_NETDEV);
@@ -94,11 +95,17 @@ export function writeElements(
         messages.push({ seq, op, set: c.set.name, elements: 0 });
         count = 0;
       }
-      const data = op === 'add' ? c.set.elements.get(key) : undefined;
-      if (op === 'add' && data === undefined) throw new BatchEncodeError(`no element ${key} in ${c.set.name}`);
-      enc.element(w, key, data, c.counters?.get(key));
+      enc!.element(w, key, data, c.counters?.get(key));
       count++;
       if (w.pos - list > MAX_ELEMENTS_BYTES) finish();
+    };
+    if (c.keys === 'all') c.set.elements.forEach((data, key) => each(key, op === 'add' ? data : undefined));
+    else {
+      for (const key of c.keys) {
+        const data = op === 'add' ? c.set.elements.get(key) : undefined;
+        if (op === 'add' && data === undefined) throw new BatchEncodeError(`no element ${key} in ${c.set.name}`);
+        each(key, data);
+      }
     }
     finish();
   }
@@ -118,7 +125,7 @@ export function elementBatch(table: string, deletes: ElementChange[], adds: Elem
     if (!encodable(c.set)) throw new BatchEncodeError(`set ${c.set.name} (${c.set.keyType}) cannot be changed over netlink`);
   }
   let size = 64;
-  for (const c of [...deletes, ...adds]) size += c.keys.length * 96;
+  for (const c of [...deletes, ...adds]) size += (c.keys === 'all' ? c.set.elements.size : c.keys.length) * 96;
   const w = new NlWriter(size);
   const messages: BatchMessage[] = [];
   let seq = 1;

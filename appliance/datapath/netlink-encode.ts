@@ -204,8 +204,13 @@ export class SetEncoder {
   /** Offsets of each field in the key; total key length. */
   private readonly offsets: number[] = [];
   readonly keyLen: number;
+  /** Where field() writes a key's start (lo) and end (hi) values: the output buffer itself, or scratch. */
   private readonly lo: Buffer;
   private readonly hi: Buffer;
+  private out: Buffer;
+  private loBase = 0;
+  private hiOut: Buffer;
+  private hiBase = 0;
   private readonly fieldCache = new Map<string, Buffer>();
   private readonly dataCache = new Map<string, Buffer>();
 
@@ -220,19 +225,25 @@ export class SetEncoder {
     this.keyLen = o;
     this.lo = Buffer.alloc(o);
     this.hi = Buffer.alloc(o);
+    this.out = this.lo;
+    this.hiOut = this.hi;
   }
 
   /** Copies a small cached value into lo and hi (a byte loop: Buffer.copy costs more for a few bytes). */
   private both(b: Buffer, at: number): void {
-    const lo = this.lo;
-    const hi = this.hi;
-    for (let i = 0; i < b.length; i++) lo[at + i] = hi[at + i] = b[i];
+    const lo = this.out;
+    const hi = this.hiOut;
+    const l = this.loBase + at;
+    const h = this.hiBase + at;
+    for (let i = 0; i < b.length; i++) lo[l + i] = hi[h + i] = b[i];
   }
 
   /** Writes [start, end] of one field, key.slice(from, to), at `at` in lo and hi. */
   private field(type: string, key: string, from: number, to: number, at: number): void {
-    const lo = this.lo;
-    const hi = this.hi;
+    const lo = this.out;
+    const hi = this.hiOut;
+    const l = this.loBase + at;
+    const h = this.hiBase + at;
     switch (type) {
       case 'ifname':
       case 'ether_addr': {
@@ -257,8 +268,8 @@ export class SetEncoder {
       case 'ipv4_addr': {
         const q = quad(key, from, to);
         if (q !== undefined) {
-          lo.writeUInt32BE(q, at);
-          hi.writeUInt32BE(q, at);
+          lo.writeUInt32BE(q, l);
+          hi.writeUInt32BE(q, h);
           return;
         }
         this.span(key.slice(from, to), 4, at);
@@ -284,8 +295,8 @@ export class SetEncoder {
         }
         if (z < 0) z = a;
         if (!digits || a > 65535 || z > 65535) throw new BatchEncodeError(`bad port ${key.slice(from, to)}`);
-        lo.writeUInt16BE(a, at);
-        hi.writeUInt16BE(z, at);
+        lo.writeUInt16BE(a, l);
+        hi.writeUInt16BE(z, h);
         return;
       }
       case 'mark': {
@@ -293,16 +304,16 @@ export class SetEncoder {
         const n = Number(text);
         if (!text || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new BatchEncodeError(`bad mark ${text}`);
         // meta mark is host-endian in the registers (x86: little-endian).
-        lo.writeUInt32LE(n, at);
-        hi.writeUInt32LE(n, at);
+        lo.writeUInt32LE(n, l);
+        hi.writeUInt32LE(n, h);
         return;
       }
       case 'inet_proto': {
         const text = key.slice(from, to);
         const n = PROTO[text] ?? (text ? Number(text) : NaN);
         if (!Number.isInteger(n) || n < 0 || n > 255) throw new BatchEncodeError(`bad protocol ${text}`);
-        lo[at] = n;
-        hi[at] = n;
+        lo[l] = n;
+        hi[h] = n;
         return;
       }
       default:
@@ -322,11 +333,11 @@ export class SetEncoder {
       throw new BatchEncodeError(`${text} is not an address`);
     }
     if (lo.family !== (bytes === 4 ? 4 : 6) || hi.family !== lo.family) throw new BatchEncodeError(`${text} is not an ${bytes === 4 ? 'ipv4_addr' : 'ipv6_addr'}`);
-    bigInto(lo.lo, this.lo, at, bytes);
-    bigInto(hi.hi, this.hi, at, bytes);
+    bigInto(lo.lo, this.out, this.loBase + at, bytes);
+    bigInto(hi.hi, this.hiOut, this.hiBase + at, bytes);
   }
 
-  /** Parses a key into lo/hi; the padding between fields is never written, so it stays zero. */
+  /** Parses a key into out at loBase (start) and hiOut at hiBase (end); the caller zeroes the padding. */
   private key(key: string): void {
     const types = this.types;
     let from = 0;
@@ -383,6 +394,8 @@ export class SetEncoder {
         // mark, inet_service: the key field encoding, one field.
         const type = this.set.dataType!;
         const sub = new SetEncoder({ name: this.set.name, keyType: type, interval: false, counter: false, elements: new Map() });
+        sub.out = sub.lo;
+        sub.loBase = 0;
         sub.key(v);
         const d = w.open(SET_ELEM.DATA, true);
         const val = w.open(DATA.VALUE);
@@ -396,20 +409,19 @@ export class SetEncoder {
     return b;
   }
 
-  /** KEY or KEY_END { VALUE <bytes> } written directly (room ensured by the caller). */
-  private keyAttr(w: NlWriter, type: number, value: Buffer): void {
+  /** The header of KEY or KEY_END { VALUE <keyLen bytes> } at w.pos, the value zeroed; returns where the value goes. */
+  private keyHeader(w: NlWriter, type: number): number {
     const b = w.buf;
-    const n = value.length;
-    let p = w.pos;
-    const total = 8 + ((n + 3) & ~3);
-    b.writeUInt16LE(total, p);
+    const n = this.keyLen;
+    const padded = (n + 3) & ~3;
+    const p = w.pos;
+    b.writeUInt16LE(8 + padded, p);
     b.writeUInt16LE(type | NLA_F_NESTED, p + 2);
     b.writeUInt16LE(4 + n, p + 4);
     b.writeUInt16LE(DATA.VALUE, p + 6);
-    p += 8;
-    for (let i = 0; i < n; i++) b[p + i] = value[i];
-    for (let i = n; i < ((n + 3) & ~3); i++) b[p + i] = 0;
-    w.pos = p + ((n + 3) & ~3);
+    for (let i = p + 8; i < p + 8 + padded; i++) b[i] = 0;
+    w.pos = p + 8 + padded;
+    return p + 8;
   }
 
   /**
@@ -418,12 +430,20 @@ export class SetEncoder {
    * element a copy of the set's counter template (cheaper than parsing ours).
    */
   element(w: NlWriter, key: string, data: string | undefined, counter?: CounterValue): void {
-    this.key(key);
     w.ensure(this.keyLen * 2 + 64);
     const el = w.open(LIST_ELEM, true);
-    this.keyAttr(w, SET_ELEM.KEY, this.lo);
+    // The key's fields are parsed straight into the message: start into KEY, end into KEY_END (or scratch).
+    this.out = w.buf;
+    this.loBase = this.keyHeader(w, SET_ELEM.KEY);
     // Concatenated interval sets (pipapo) take a closing key on every element, single values included.
-    if (this.set.interval) this.keyAttr(w, SET_ELEM.KEY_END, this.hi);
+    if (this.set.interval) {
+      this.hiOut = w.buf;
+      this.hiBase = this.keyHeader(w, SET_ELEM.KEY_END);
+    } else {
+      this.hiOut = this.hi;
+      this.hiBase = 0;
+    }
+    this.key(key);
     if (data !== undefined) {
       if (this.set.dataType !== undefined) w.raw(this.data(data));
       if (this.set.counter && counter && (counter.packets || counter.bytes)) {

@@ -155,7 +155,7 @@ export function fullBatch(r: RenderedRuleset, skeleton: Skeleton, opts: FullBatc
   for (const group of [skeleton.objects, skeleton.sets, skeleton.chains, skeleton.elements, skeleton.rules]) {
     for (const m of group) copyMessage(w, m, t, seq++, messages);
   }
-  const changes: ElementChange[] = encoded.map((s) => ({ set: s, keys: [...s.elements.keys()], counters: opts.counters?.get(s.name) }));
+  const changes: ElementChange[] = encoded.map((s) => ({ set: s, keys: 'all' as const, counters: opts.counters?.get(s.name) }));
   const encoders = new Map<NftSet, SetEncoder>();
   writeElements(w, t, 'add', changes, () => seq++, messages, encoders);
   if (!opts.check) batchMark(w, NFNL_MSG_BATCH_END, seq++);

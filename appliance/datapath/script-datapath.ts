@@ -56,6 +56,8 @@ export class ScriptDatapath implements Datapath {
   private fullFailed?: string;
   /** The skeleton last built in the scratch table, by its script: the same skeleton is not built again. */
   private skeletonCache?: { script: string; skeleton: Skeleton };
+  /** Milliseconds of the last skeleton built: nft in the scratch table, dump and drop of it. */
+  skeletonSteps?: { nftMs: number; dumpMs: number };
   /** Applies under way, and applies done: a counter read that overlaps one is read again. */
   private applying = 0;
   private applied = 0;
@@ -160,13 +162,16 @@ export class ScriptDatapath implements Datapath {
     if (this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
     this.skeletonCache = undefined;
     // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
+    const d0 = performance.now();
     await this.runner.script(script, false);
+    const d1 = performance.now();
     let dump: Buffer;
     try {
       dump = await this.runner.dumpTable!(scratchName(this.table));
     } finally {
       await this.dropScratch();
     }
+    this.skeletonSteps = { nftMs: d1 - d0, dumpMs: performance.now() - d1 };
     const skeleton = skeletonOf(dump, scratchName(this.table));
     if (!skeleton.chains.length && next.chains.size) throw new DatapathError('NFT_UNAVAILABLE', 'the dump of the scratch table holds no chain');
     this.skeletonCache = { script, skeleton };
