@@ -17,7 +17,7 @@
  * ruleset (which sends the same messages): until it commits, packets see the
  * old table; a rejected one changes nothing. Without BATCH_END it is a check.
  */
-import type { NftSet, RenderedRuleset } from '../compile/render-model.js';
+import type { NftObject, NftSet, RenderedRuleset } from '../compile/render-model.js';
 import { chainBlock, elementStatements, elementText, objectDeclaration, setDeclaration, type ElementCounters } from '../compile/render-print.js';
 import type { BatchMessage, ElementBatch, ElementChange } from './netlink-batch.js';
 import { batchMark, writeElements } from './netlink-batch.js';
@@ -45,11 +45,33 @@ export const scratchName = (table: string): string => `${table}__next`;
 /** Elements whose sets nft fills in the scratch table (small sets the encoder cannot carry, e.g. single-field intervals). */
 const viaScratch = (s: NftSet) => !encodable(s);
 
+const LIMIT_UNIT: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
+
+/** A limit object's spec as the renderer writes it ("rate 100/second burst 5 packets"), or undefined when it says more. */
+function limitSpec(spec: string): { rate: number; unit: number; burst: number } | undefined {
+  const m = /^rate (\d+)\/(second|minute|hour|day|week)(?: burst (\d+) packets)?$/.exec(spec.trim());
+  return m ? { rate: Number(m[1]), unit: LIMIT_UNIT[m[2]], burst: Number(m[3] ?? 5) } : undefined;
+}
+
+/**
+ * Objects the transaction declares itself (counters, packet limits): at 100k
+ * services there are 20k of them, which would make nft's scratch run and the
+ * skeleton's cache key grow with the services. Objects named in rule text
+ * (a load-shared row's counters) go through the scratch table: nft needs them
+ * there to accept the rules.
+ */
+function ownObjects(r: RenderedRuleset): NftObject[] {
+  let rules = '';
+  for (const c of r.chains.values()) rules += `${c.rules.join('\n')}\n`;
+  return [...r.objects.values()].filter((o) => (o.type === 'counter' ? !o.spec : o.type === 'limit' && !!limitSpec(o.spec)) && !rules.includes(`"${o.name}"`));
+}
+
 /** The nft script that builds the skeleton of `r` in the dormant scratch table (deleting a leftover one first). */
 export function skeletonScript(r: RenderedRuleset): string {
   const t = scratchName(r.table);
   const out: string[] = [`table netdev ${t} {}`, `delete table netdev ${t}`, `table netdev ${t} {`, '  flags dormant;'];
-  for (const o of r.objects.values()) out.push(`  ${objectDeclaration(o)}`);
+  const own = new Set(ownObjects(r));
+  for (const o of r.objects.values()) if (!own.has(o)) out.push(`  ${objectDeclaration(o)}`);
   for (const s of r.sets.values()) out.push(`  ${setDeclaration(s)}`);
   for (const c of r.chains.values()) out.push(chainBlock(c));
   out.push('}');
@@ -152,6 +174,11 @@ export function fullBatch(r: RenderedRuleset, skeleton: Skeleton, opts: FullBatc
   table(NFT_MSG.NEWTABLE, `table ${t}`);
   // Order: what later messages refer to comes first. Verdict data and rules name chains; rules bind
   // anonymous sets, which must hold their elements by then.
+  for (const o of ownObjects(r)) {
+    const s = seq++;
+    writeObject(w, t, o, s);
+    messages.push({ seq: s, op: 'add', set: `${o.type} ${o.name}`, elements: 0 });
+  }
   for (const group of [skeleton.objects, skeleton.sets, skeleton.chains, skeleton.elements, skeleton.rules]) {
     for (const m of group) copyMessage(w, m, t, seq++, messages);
   }
@@ -160,6 +187,36 @@ export function fullBatch(r: RenderedRuleset, skeleton: Skeleton, opts: FullBatc
   writeElements(w, t, 'add', changes, () => seq++, messages, encoders);
   if (!opts.check) batchMark(w, NFNL_MSG_BATCH_END, seq++);
   return { bytes: w.bytes(), messages, elements };
+}
+
+/** NEWOBJ of a counter (from zero) or a packet limit, as nft sends it. */
+function writeObject(w: NlWriter, table: string, o: NftObject, seq: number): void {
+  const at = w.begin(nftType(NFT_MSG.NEWOBJ), NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE, seq, NFPROTO_NETDEV);
+  w.str(1, table);
+  w.str(2, o.name);
+  const d = (open: () => void) => {
+    const n = w.open(4, true);
+    open();
+    w.close(n);
+  };
+  if (o.type === 'counter') {
+    w.be32(3, 1); // NFT_OBJECT_COUNTER
+    d(() => {
+      w.be64(1, 0); // NFTA_COUNTER_BYTES
+      w.be64(2, 0); // NFTA_COUNTER_PACKETS
+    });
+  } else {
+    const l = limitSpec(o.spec)!;
+    w.be32(3, 4); // NFT_OBJECT_LIMIT
+    d(() => {
+      w.be64(1, l.rate); // NFTA_LIMIT_RATE
+      w.be64(2, l.unit); // NFTA_LIMIT_UNIT (seconds)
+      w.be32(3, l.burst); // NFTA_LIMIT_BURST
+      w.be32(4, 0); // NFTA_LIMIT_TYPE: packets
+      w.be32(5, 0); // NFTA_LIMIT_FLAGS
+    });
+  }
+  w.end(at);
 }
 
 /** A transaction that deletes the scratch table. */
