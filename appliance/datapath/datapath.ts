@@ -40,6 +40,11 @@ export interface ApplyResult {
   via?: 'nft' | 'netlink';
   /** Milliseconds of the steps of a full apply over netlink: skeleton (nft in the scratch table + dump; 0 when cached), encode, kernel. */
   phases?: { skeletonMs: number; encodeMs: number; kernelMs: number };
+  /**
+   * A full apply that found the new ruleset's skeleton in the kernel changed only the elements
+   * and objects that differ (netlink-refresh.ts): elements kept (they keep their counters), added, deleted.
+   */
+  kernelDiff?: { kept: number; added: number; deleted: number; objectsAdded: number; objectsDeleted: number };
   /** Why a full apply went through nft although netlink was available. */
   fallback?: string;
   stats?: DiffStats;

@@ -353,6 +353,30 @@ export class SetEncoder {
     }
   }
 
+  /** The key (and, for intervals, its end) as one string of bytes: what the kernel's dump of the element holds. */
+  keyString(key: string): string {
+    this.out = this.lo;
+    this.loBase = 0;
+    this.hiOut = this.hi;
+    this.hiBase = 0;
+    this.key(key);
+    return this.set.interval ? this.lo.toString('latin1') + this.hi.toString('latin1') : this.lo.toString('latin1');
+  }
+
+  private readonly sigCache = new Map<string, string>();
+
+  /** The data attribute as canonData() writes it, to compare with a dumped element's. */
+  dataSignature(text: string): string {
+    if (this.set.dataType === undefined) return '';
+    let sig = this.sigCache.get(text);
+    if (sig === undefined) {
+      const b = this.data(text);
+      sig = b.length ? canonData(b, 0, b.length) : '';
+      this.sigCache.set(text, sig);
+    }
+    return sig;
+  }
+
   /** The element's data attributes (SET_ELEM_DATA or OBJREF), encoded once per distinct value. */
   private data(text: string): Buffer {
     let b = this.dataCache.get(text);
@@ -460,4 +484,18 @@ export class SetEncoder {
     }
     w.close(el);
   }
+}
+
+/**
+ * An element's data attribute (SET_ELEM_DATA with its VALUE or VERDICT, or
+ * OBJREF) as bytes to compare: the kernel dumps nests without the nested
+ * flag, we send them with it, so the flag is cleared.
+ */
+export function canonData(buf: Buffer, start: number, end: number): string {
+  // The attribute's own length: a padded copy of it ends in zeros that are not part of it.
+  const b = Buffer.from(buf.subarray(start, Math.min(end, start + buf.readUInt16LE(start))));
+  const type = b.readUInt16LE(2) & 0x3fff;
+  b.writeUInt16LE(type, 2);
+  if (type === SET_ELEM.DATA && b.length >= 8) b.writeUInt16LE(b.readUInt16LE(6) & 0x3fff, 6);
+  return b.toString('latin1');
 }

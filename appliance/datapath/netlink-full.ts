@@ -60,7 +60,7 @@ function limitSpec(spec: string): { rate: number; unit: number; burst: number } 
  * (a load-shared row's counters) go through the scratch table: nft needs them
  * there to accept the rules.
  */
-function ownObjects(r: RenderedRuleset): NftObject[] {
+export function ownObjects(r: RenderedRuleset): NftObject[] {
   let rules = '';
   for (const c of r.chains.values()) rules += `${c.rules.join('\n')}\n`;
   return [...r.objects.values()].filter((o) => (o.type === 'counter' ? !o.spec : o.type === 'limit' && !!limitSpec(o.spec)) && !rules.includes(`"${o.name}"`));
@@ -190,7 +190,7 @@ export function fullBatch(r: RenderedRuleset, skeleton: Skeleton, opts: FullBatc
 }
 
 /** NEWOBJ of a counter (from zero) or a packet limit, as nft sends it. */
-function writeObject(w: NlWriter, table: string, o: NftObject, seq: number): void {
+export function writeObject(w: NlWriter, table: string, o: NftObject, seq: number): void {
   const at = w.begin(nftType(NFT_MSG.NEWOBJ), NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE, seq, NFPROTO_NETDEV);
   w.str(1, table);
   w.str(2, o.name);

@@ -13,6 +13,7 @@ import { parseNetlinkDump } from './netlink-counters.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
+import { kernelDiff, type KernelDiff } from './netlink-refresh.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -193,8 +194,8 @@ export class ScriptDatapath implements Datapath {
   private async viaNetlinkFull(
     next: RenderedRuleset,
     check: boolean,
-    counters?: ElementCounters,
-  ): Promise<{ skeletonMs: number; encodeMs: number; kernelMs: number } | undefined> {
+    io: FullIo = {},
+  ): Promise<{ skeletonMs: number; encodeMs: number; kernelMs: number; readMs?: number; kernelDiff?: KernelDiff } | undefined> {
     if (!this.runner.elements || !this.runner.dumpTable || this.fullFailed) return undefined;
     const t0 = performance.now();
     let skeleton: Skeleton;
@@ -206,6 +207,24 @@ export class ScriptDatapath implements Datapath {
       return undefined;
     }
     const t1 = performance.now();
+    let readMs: number | undefined;
+    if (io.live && !check) {
+      let dump: Buffer | undefined;
+      try {
+        dump = await this.runner.dumpTable!(this.table);
+      } catch (e) {
+        if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      }
+      if (dump) {
+        const r0 = performance.now();
+        const done = io.tryDiff ? await this.viaKernelDiff(next, skeleton, dump) : undefined;
+        if (done) return { skeletonMs: t1 - t0, readMs: r0 - t1, encodeMs: done.encodeMs, kernelMs: done.kernelMs, kernelDiff: done.diff };
+        io.counters = nonZero(parseNetlinkDump(dump, next.sets).elements);
+      } else io.counters = await this.kernelElementCounters(next);
+      readMs = performance.now() - t1;
+    }
+    const t1b = performance.now();
+    const counters = io.counters;
     let batch: ElementBatch;
     try {
       batch = fullBatch(next, skeleton, { check, counters });
@@ -229,7 +248,31 @@ export class ScriptDatapath implements Datapath {
       this.lastFallback = `the kernel refused the netlink transaction: ${errorLines(batch, errors).join('; ')}`;
       return undefined;
     }
-    return { skeletonMs: t1 - t0, encodeMs: t2 - t1, kernelMs: performance.now() - t2 };
+    return { skeletonMs: t1 - t0, readMs, encodeMs: t2 - t1b, kernelMs: performance.now() - t2 };
+  }
+
+  /**
+   * The full apply as a diff against the table the kernel holds, when it has
+   * the skeleton of `next` (netlink-refresh.ts); undefined when it has not, or
+   * when the kernel refused the diff (then the table is replaced).
+   */
+  private async viaKernelDiff(next: RenderedRuleset, skeleton: Skeleton, dump: Buffer): Promise<{ diff: KernelDiff; encodeMs: number; kernelMs: number } | undefined> {
+    const t0 = performance.now();
+    let diff: KernelDiff | undefined;
+    try {
+      diff = kernelDiff(next, skeleton, dump, { check: false });
+    } catch (e) {
+      if (e instanceof BatchEncodeError) return undefined;
+      throw e;
+    }
+    if (!diff) return undefined;
+    const t1 = performance.now();
+    const errors = await this.runner.elements!(diff.batch);
+    if (errors.length) {
+      this.lastFallback = `the kernel refused the diff against its table (${errorLines(diff.batch, errors).join('; ')}); replaced it instead`;
+      return undefined;
+    }
+    return { diff, encodeMs: t1 - t0, kernelMs: performance.now() - t1 };
   }
 
   /** Why the last full apply or check went through nft although netlink was there (cleared by one that did not). */
@@ -266,7 +309,10 @@ export class ScriptDatapath implements Datapath {
     }
     let counters: ElementCounters | undefined;
     const t0 = performance.now();
-    if (opts.carryCounters !== false) {
+    // A full apply over netlink reads the kernel's table anyway when counters are carried: one dump
+    // serves both the diff against it and the counters.
+    const live = plan.mode === 'full' && opts.carryCounters !== false && !!this.runner.dumpTable && !!this.runner.elements && !this.fullFailed;
+    if (opts.carryCounters !== false && !live) {
       counters = plan.mode === 'full' ? await this.kernelElementCounters(next) : await this.carried(plan.diff!);
       for (const m of counters.values()) result.carried += m.size;
     }
@@ -282,12 +328,29 @@ export class ScriptDatapath implements Datapath {
     }
     if (plan.mode === 'full') {
       this.lastFallback = undefined;
-      const phases = await this.viaNetlinkFull(next, false, counters);
+      // A diff against the kernel's table pays when its skeleton may be the new one: when the running
+      // ruleset is not known (daemon start) or a full apply was asked for; not when the diff planner saw a
+      // change of chains or set types.
+      const io: FullIo = { counters, live, tryDiff: !this.current || plan.reason === 'requested' };
+      const phases = await this.viaNetlinkFull(next, false, io);
+      counters = io.counters;
+      if (counters) {
+        result.carried = 0;
+        for (const m of counters.values()) result.carried += m.size;
+      }
       if (phases) {
         this.current = next;
-        return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: 0, applyMs: performance.now() - t1, phases };
+        const { kernelDiff: kd, ...steps } = phases;
+        const out: ApplyResult = { ...result, via: 'netlink', readMs: t1 - t0 + (phases.readMs ?? 0), checkMs: 0, applyMs: performance.now() - t1 - (phases.readMs ?? 0), phases: steps };
+        if (kd) out.kernelDiff = { kept: kd.kept, added: kd.added, deleted: kd.deleted, objectsAdded: kd.objectsAdded, objectsDeleted: kd.objectsDeleted };
+        return out;
       }
       if (this.lastFallback) result.fallback = this.lastFallback;
+    }
+    if (live && !counters) {
+      // The netlink path gave up before reading the table: read the counters to carry as nft would.
+      counters = await this.kernelElementCounters(next);
+      for (const m of counters.values()) result.carried += m.size;
     }
     const script = this.scriptOf(plan, next, counters);
     result.scriptBytes = Buffer.byteLength(script);
@@ -338,16 +401,11 @@ export class ScriptDatapath implements Datapath {
 
   /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
   private async kernelElementCounters(next: RenderedRuleset): Promise<ElementCounters> {
-    let elements: ElementCounters;
     try {
-      ({ elements } = await this.kernelCounters(next));
+      return nonZero((await this.kernelCounters(next)).elements);
     } catch {
       return new Map();
     }
-    for (const m of elements.values()) {
-      for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
-    }
-    return elements;
   }
 
   /**
@@ -408,4 +466,20 @@ function errorLines(batch: ElementBatch, errors: [number, number, string][]): st
     if (!m) return `${text} (errno ${errno})`;
     return m.elements ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${m.op} ${m.set}: ${text} (errno ${errno})`;
   });
+}
+
+/** What a full apply over netlink is given and hands back: counters to carry (read from the live table when `live`). */
+interface FullIo {
+  counters?: ElementCounters;
+  /** Read the engine's table (one dump): for the counters to carry, and for a diff against it when `tryDiff`. */
+  live?: boolean;
+  tryDiff?: boolean;
+}
+
+/** Only counters that counted something (a zero one is what a new element gets anyway). */
+function nonZero(elements: ElementCounters): ElementCounters {
+  for (const m of elements.values()) {
+    for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
+  }
+  return elements;
 }
