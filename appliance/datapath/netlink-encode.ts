@@ -365,13 +365,19 @@ export class SetEncoder {
 
   private readonly sigCache = new Map<string, string>();
 
-  /** The data attribute as canonData() writes it, to compare with a dumped element's. */
+  /**
+   * The data attribute's payload as the kernel dumps it, to compare with a
+   * dumped element's: the kernel writes nests without the nested flag, so the
+   * flag of an inner VERDICT nest is cleared.
+   */
   dataSignature(text: string): string {
     if (this.set.dataType === undefined) return '';
     let sig = this.sigCache.get(text);
     if (sig === undefined) {
       const b = this.data(text);
-      sig = b.length ? canonData(b, 0, b.length) : '';
+      const p = Buffer.from(b.subarray(4, b.readUInt16LE(0)));
+      if ((b.readUInt16LE(2) & 0x3fff) === SET_ELEM.DATA && p.length >= 4) p.writeUInt16LE(p.readUInt16LE(2) & 0x3fff, 2);
+      sig = p.toString('latin1');
       this.sigCache.set(text, sig);
     }
     return sig;
@@ -484,18 +490,4 @@ export class SetEncoder {
     }
     w.close(el);
   }
-}
-
-/**
- * An element's data attribute (SET_ELEM_DATA with its VALUE or VERDICT, or
- * OBJREF) as bytes to compare: the kernel dumps nests without the nested
- * flag, we send them with it, so the flag is cleared.
- */
-export function canonData(buf: Buffer, start: number, end: number): string {
-  // The attribute's own length: a padded copy of it ends in zeros that are not part of it.
-  const b = Buffer.from(buf.subarray(start, Math.min(end, start + buf.readUInt16LE(start))));
-  const type = b.readUInt16LE(2) & 0x3fff;
-  b.writeUInt16LE(type, 2);
-  if (type === SET_ELEM.DATA && b.length >= 8) b.writeUInt16LE(b.readUInt16LE(6) & 0x3fff, 6);
-  return b.toString('latin1');
 }

@@ -13,7 +13,7 @@
 import { objectKey, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
 import type { CounterValue } from '../compile/render-print.js';
 import { batchMark, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
-import { canonData, encodable, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_NETDEV, nftType, NLM_F_ACK, NLM_F_REQUEST, NlWriter, SetEncoder } from './netlink-encode.js';
+import { encodable, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_NETDEV, nftType, NLM_F_ACK, NLM_F_REQUEST, NlWriter, SetEncoder } from './netlink-encode.js';
 import { ownObjects, writeObject, type Skeleton } from './netlink-full.js';
 import { attrsOf, dumpedMessages, strAttr, type Attr, type DumpedMessage } from './netlink-table-dump.js';
 
@@ -74,14 +74,27 @@ function skeletonText(sk: Skeleton, smallSet: (name: string) => boolean): string
   return JSON.stringify([sets, chains, [...rules].sort(), objects, [...elements].sort()]);
 }
 
-/** A live element: its key attributes (for a delete) and its data, comparable. */
-interface LiveElement {
-  buf: Buffer;
-  key: Attr;
-  keyEnd?: Attr;
-  data: string;
-  /** SET_ELEM_EXPR (one expression: the kernel's dump of a single one) or _EXPRESSIONS (a list): the counter, carried when the data changes. */
-  exprs?: Attr;
+/**
+ * The live elements of one set, by key bytes (start, then end for intervals):
+ * where each element's attributes lie in the dump, and its data payload.
+ * Flat arrays, not an object per element: there are 470k at 100k services.
+ */
+interface LiveSet {
+  index: Map<string, number>;
+  start: number[];
+  end: number[];
+  data: string[];
+}
+
+/** A live element's attributes of one type (undefined when absent). */
+function elementAttr(buf: Buffer, start: number, end: number, type: number): Attr | undefined {
+  for (let p = start; p + 4 <= end; ) {
+    const len = buf.readUInt16LE(p);
+    if (len < 4) break;
+    if ((buf.readUInt16LE(p + 2) & 0x3fff) === type) return [type, p + 4, p + len];
+    p += (len + 3) & ~3;
+  }
+  return undefined;
 }
 
 /** The packets and bytes of a dumped element's counter expression. */
@@ -147,33 +160,47 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
     if (m && o.type === 'limit' && objectData(m) !== ownData(t, o)) return undefined;
   }
 
-  // The live elements of the sets the encoder carries, by key bytes.
-  const liveSets = new Map<string, Map<string, LiveElement>>();
+  // The live elements of the sets the encoder carries, by key bytes. One buffer holds the whole dump.
+  const buf = liveDump;
+  const liveSets = new Map<string, LiveSet>();
   for (const m of live.elements) {
     const name = nameOf(m, 2);
     if (!big(name)) continue;
     let into = liveSets.get(name);
-    if (!into) liveSets.set(name, (into = new Map()));
-    const list = attrsOf(m.buf, m.start, m.end).find((a) => a[0] === 3);
+    if (!into) liveSets.set(name, (into = { index: new Map(), start: [], end: [], data: [] }));
+    const list = attrsOf(buf, m.start, m.end).find((x) => x[0] === 3);
     if (!list) continue;
-    for (const el of attrsOf(m.buf, list[1], list[2])) {
-      let key: Attr | undefined;
-      let keyEnd: Attr | undefined;
-      let exprs: Attr | undefined;
+    for (let o = list[1]; o + 4 <= list[2]; ) {
+      const len = buf.readUInt16LE(o);
+      if (len < 4) break;
+      const elEnd = o + len;
+      let k0 = -1;
+      let k1 = -1;
+      let e0 = -1;
+      let e1 = -1;
       let data = '';
-      for (const a of attrsOf(m.buf, el[1], el[2])) {
-        if (a[0] === 1) key = a;
-        else if (a[0] === 10) keyEnd = a;
-        else if (a[0] === 2 || a[0] === 9) data = canonData(m.buf, a[1] - 4, a[2]);
-        else if (a[0] === 7 || a[0] === 11) exprs = a;
+      for (let p = o + 4; p + 4 <= elEnd; ) {
+        const alen = buf.readUInt16LE(p);
+        if (alen < 4) break;
+        const type = buf.readUInt16LE(p + 2) & 0x3fff;
+        // KEY and KEY_END hold one VALUE attribute: its payload follows its 4-byte header.
+        if (type === 1) {
+          k0 = p + 8;
+          k1 = p + 4 + buf.readUInt16LE(p + 4);
+        } else if (type === 10) {
+          e0 = p + 8;
+          e1 = p + 4 + buf.readUInt16LE(p + 4);
+        } else if (type === 2 || type === 9) data = buf.toString('latin1', p + 4, p + alen);
+        p += (alen + 3) & ~3;
       }
-      if (!key) continue;
-      const value = (x: Attr) => attrsOf(m.buf, x[1], x[2]).find((v) => v[0] === 1);
-      const kv = value(key);
-      if (!kv) continue;
-      const ke = keyEnd ? value(keyEnd) : undefined;
-      const k = m.buf.toString('latin1', kv[1], kv[2]) + (ke ? m.buf.toString('latin1', ke[1], ke[2]) : '');
-      into.set(k, { buf: m.buf, key, keyEnd, data, exprs });
+      if (k0 >= 0) {
+        const key = e0 >= 0 ? buf.toString('latin1', k0, k1) + buf.toString('latin1', e0, e1) : buf.toString('latin1', k0, k1);
+        into.index.set(key, into.start.length);
+        into.start.push(o + 4);
+        into.end.push(elEnd);
+        into.data.push(data);
+      }
+      o += (len + 3) & ~3;
     }
   }
 
@@ -181,38 +208,39 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
   let want = 0;
   let have = 0;
   for (const s of r.sets.values()) if (encodable(s)) want += s.elements.size;
-  for (const m of liveSets.values()) have += m.size;
+  for (const m of liveSets.values()) have += m.index.size;
   if (Math.abs(want - have) > Math.max(1000, Math.min(want, have) / 4)) return undefined;
 
   const adds: ElementChange[] = [];
-  const deletes: { set: NftSet; elements: LiveElement[] }[] = [];
+  const deletes: { set: NftSet; elements: number[][] }[] = [];
   let kept = 0;
   let added = 0;
   let deleted = 0;
   for (const s of r.sets.values()) {
     if (!encodable(s)) continue;
     const enc = new SetEncoder(s);
-    const had = liveSets.get(s.name) ?? new Map<string, LiveElement>();
+    const had = liveSets.get(s.name) ?? { index: new Map<string, number>(), start: [], end: [], data: [] };
     const keys: string[] = [];
-    const gone: LiveElement[] = [];
+    const gone: number[][] = [];
     const counters = new Map<string, CounterValue>();
     s.elements.forEach((data, key) => {
       const k = enc.keyString(key);
-      const l = had.get(k);
-      if (l) {
-        had.delete(k);
-        if (l.data === enc.dataSignature(data)) {
+      const i = had.index.get(k);
+      if (i !== undefined) {
+        had.index.delete(k);
+        if (had.data[i] === enc.dataSignature(data)) {
           kept++;
           return;
         }
         // Same key, new data (the row's next hop changed): replaced, and keeps its count.
-        gone.push(l);
-        const c = l.exprs && s.counter ? counterOf(l.buf, l.exprs) : undefined;
+        gone.push([had.start[i], had.end[i]]);
+        const x = elementAttr(buf, had.start[i], had.end[i], 7) ?? elementAttr(buf, had.start[i], had.end[i], 11);
+        const c = x && s.counter ? counterOf(buf, x) : undefined;
         if (c) counters.set(key, c);
       }
       keys.push(key);
     });
-    for (const l of had.values()) gone.push(l);
+    for (const i of had.index.values()) gone.push([had.start[i], had.end[i]]);
     if (keys.length) adds.push({ set: s, keys, counters });
     if (gone.length) deletes.push({ set: s, elements: gone });
     added += keys.length;
@@ -233,7 +261,7 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
     writeObject(w, t, o, s);
     messages.push({ seq: s, op: 'add', set: `${o.type} ${o.name}`, elements: 0 });
   }
-  for (const d of deletes) writeDeletes(w, t, d.set.name, d.elements, () => seq++, messages);
+  for (const d of deletes) writeDeletes(w, t, d.set.name, buf, d.elements, () => seq++, messages);
   writeElements(w, t, 'add', adds, () => seq++, messages);
   for (const m of delObjects) {
     const s = seq++;
@@ -250,7 +278,7 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
 }
 
 /** DELSETELEM messages naming live elements by their dumped key attributes. */
-function writeDeletes(w: NlWriter, table: string, set: string, elements: LiveElement[], nextSeq: () => number, messages: BatchMessage[]): void {
+function writeDeletes(w: NlWriter, table: string, set: string, buf: Buffer, elements: number[][], nextSeq: () => number, messages: BatchMessage[]): void {
   let msg = -1;
   let list = -1;
   let count = 0;
@@ -272,10 +300,10 @@ function writeDeletes(w: NlWriter, table: string, set: string, elements: LiveEle
       count = 0;
     }
     const el = w.open(1, true);
-    w.raw(e.buf, e.key[1] - 4, e.key[2]);
-    w.pad();
-    if (e.keyEnd) {
-      w.raw(e.buf, e.keyEnd[1] - 4, e.keyEnd[2]);
+    for (const type of [1, 10]) {
+      const a = elementAttr(buf, e[0], e[1], type);
+      if (!a) continue;
+      w.raw(buf, a[1] - 4, a[2]);
       w.pad();
     }
     w.close(el);
