@@ -342,7 +342,11 @@ export class ScriptDatapath implements Datapath {
         this.current = next;
         const { kernelDiff: kd, ...steps } = phases;
         const out: ApplyResult = { ...result, via: 'netlink', readMs: t1 - t0 + (phases.readMs ?? 0), checkMs: 0, applyMs: performance.now() - t1 - (phases.readMs ?? 0), phases: steps };
-        if (kd) out.kernelDiff = { kept: kd.kept, added: kd.added, deleted: kd.deleted, objectsAdded: kd.objectsAdded, objectsDeleted: kd.objectsDeleted };
+        if (kd) {
+          out.kernelDiff = { kept: kd.kept, added: kd.added, deleted: kd.deleted, objectsAdded: kd.objectsAdded, objectsDeleted: kd.objectsDeleted };
+          // Kept elements keep counting: their counters are carried without being read.
+          out.carried = kd.kept;
+        }
         return out;
       }
       if (this.lastFallback) result.fallback = this.lastFallback;
