@@ -119,6 +119,19 @@ export class NftRunnerProcess implements NftRunner {
     return r.stdout;
   }
 
+  async interfaceIndexes(): Promise<string> {
+    const argv = this.opts.netns ? ['ip', '-n', this.opts.netns, '-o', 'link', 'show'] : ['ip', '-o', 'link', 'show'];
+    const r = await exec(argv, undefined, this.opts.queryTimeoutMs ?? 120_000);
+    if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `${argv.join(' ')} failed: ${excerpt(r.stderr)}`, r.stderr, argv);
+    // "7: e0x@if6: <…" → "7:e0x"
+    return r.stdout
+      .split('\n')
+      .map((l) => /^(\d+): ([^:@\s]+)/.exec(l))
+      .filter((m) => m)
+      .map((m) => `${m![1]}:${m![2]}`)
+      .join(' ');
+  }
+
   async query(args: string[]): Promise<string> {
     const argv = this.argv(args);
     const timeout = this.opts.queryTimeoutMs ?? 120_000;

@@ -38,6 +38,12 @@ export interface NftRunner {
    * it cannot be used.
    */
   dumpTable?(table: string): Promise<Buffer>;
+  /**
+   * Optional: the interfaces' indexes ("7:eth1 8:eth2"). A skeleton dump holds
+   * interface indexes (nft turns `fwd to "eth1"` into one), so a cached
+   * skeleton is used only while they are the same; without this, never.
+   */
+  interfaceIndexes?(): Promise<string>;
 }
 
 interface Plan {
@@ -157,10 +163,12 @@ export class ScriptDatapath implements Datapath {
     return true;
   }
 
-  /** The skeleton of `next` as nft builds it, dumped from the dormant scratch table (cached by its script). */
+  /** The skeleton of `next` as nft builds it, dumped from the dormant scratch table (cached by its script and the interface indexes). */
   private async skeletonFor(next: RenderedRuleset): Promise<Skeleton> {
-    const script = skeletonScript(next);
-    if (this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
+    // nft resolves interface names to indexes (fwd, dup): a cached dump is stale once an interface is made again.
+    const indexes = this.runner.interfaceIndexes ? await this.runner.interfaceIndexes().catch(() => undefined) : undefined;
+    const script = `${skeletonScript(next)}${indexes === undefined ? '' : `# ${indexes}\n`}`;
+    if (indexes !== undefined && this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
     this.skeletonCache = undefined;
     // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
     const d0 = performance.now();

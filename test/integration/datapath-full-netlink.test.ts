@@ -164,6 +164,18 @@ describe('full apply over netlink', () => {
     }
   }, 300_000);
 
+  it('an interface made again is not forwarded to by its old index (nft resolves fwd targets; a cached skeleton is stale)', async () => {
+    const r = synthetic(50, 0, 0);
+    expect((await viaNetlink.apply(r, { full: true, carryCounters: false })).via).toBe('netlink');
+    // I3 (the servers' side, a fwd target) again, with a new index.
+    await net.exec(ns, ['ip', 'link', 'del', 'I3']);
+    await net.veth({ ns, name: 'I3', mac: '02:ee:00:00:00:03' }, { ns: net.ns('fpeer'), name: net.ifname('r3'), mac: '02:ee:00:00:01:33' });
+    expect((await viaNetlink.apply(r, { full: true, carryCounters: false })).via).toBe('netlink');
+    const byNetlink = await listing();
+    await viaNft.apply(r, { full: true, carryCounters: false });
+    expect(byNetlink).toBe(await listing());
+  });
+
   it('a check validates the whole transaction and changes nothing', async () => {
     const [, r] = cases().find(([n]) => n === 'synthetic 2000')!;
     const before = await listing();
