@@ -52,9 +52,20 @@ export interface RowCounter {
   role: RowRole;
   /** Devices the row delivers to (copies included). */
   devices: readonly string[];
-  /** The row-map elements whose counters add up to the row's (two when a dynamic range does not contain the port). */
-  elements: { map: string; key: string }[];
+  /** The row-map element whose counter is the row's. Inline rather than a list: 410k rows at 100k services. */
+  map: string;
+  key: string;
+  /** Further elements whose counters add to the row's (a dynamic range that does not contain the port). */
+  more?: readonly RowElement[];
 }
+
+export interface RowElement {
+  map: string;
+  key: string;
+}
+
+/** Every row-map element of a row, its own first. */
+export const rowElements = (row: RowCounter): RowElement[] => [{ map: row.map, key: row.key }, ...(row.more ?? [])];
 
 export interface AclCounter {
   /** The named counter. */

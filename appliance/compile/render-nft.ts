@@ -36,7 +36,9 @@ import {
   type NftObject,
   type NftSet,
   type RenderedRuleset,
+  rowElements,
   type RowCounter,
+  type RowElement,
   type RowRole,
   type UnresolvedHop,
 } from './render-model.js';
@@ -233,38 +235,41 @@ class Renderer {
     const r = row.receive;
     const forward = r.direction === 'forward';
     const fields: Field[] = ['iif'];
-    const iif = `"${r.interface}"`;
-    let head = iif;
-    let headNoMac = iif;
+    // Keys are built as part lists and joined: a join gives a flat string, where
+    // template concatenation gives a tree of cons strings (at 100k services the
+    // kept keys weighed ~70 MB more as trees).
+    const head = [`"${r.interface}"`];
+    const headNoMac = [head[0]];
     let interval = false;
     if (r.srcMac) {
       fields.push('mac');
-      head += ` . ${this.mac(r.srcMac)}`;
+      head.push(this.mac(r.srcMac));
     }
     if (r.srcIp !== undefined) {
       const a = this.address(row, r.srcIp, fam);
       fields.push('saddr');
-      head += ` . ${a.text}`;
-      headNoMac += ` . ${a.text}`;
+      head.push(a.text);
+      headNoMac.push(a.text);
       if (!a.single) interval = true;
     }
     if (r.dstIp !== undefined) {
       const a = this.address(row, r.dstIp, fam);
       fields.push('daddr');
-      head += ` . ${a.text}`;
-      headNoMac += ` . ${a.text}`;
+      head.push(a.text);
+      headNoMac.push(a.text);
       if (!a.single) interval = true;
     }
-    if (!r.port) return [{ shape: this.shape(fam, fields, interval), key: head, keyNoMac: headNoMac }];
+    const keyOf = (parts: string[], port?: string) => (port === undefined ? parts : [...parts, port]).join(' . ');
+    if (!r.port) return [{ shape: this.shape(fam, fields, interval), key: keyOf(head), keyNoMac: keyOf(headNoMac) }];
     fields.push(forward ? 'dport' : 'sport');
     const { port, range } = r.port;
     const keys: RowKey[] = [];
     if (!range || port < range.low || port > range.high) {
-      keys.push({ shape: this.shape(fam, fields, interval), key: `${head} . ${port}`, keyNoMac: `${headNoMac} . ${port}` });
+      keys.push({ shape: this.shape(fam, fields, interval), key: keyOf(head, String(port)), keyNoMac: keyOf(headNoMac, String(port)) });
     }
     if (range) {
       const p = portText(range.low, range.high);
-      keys.push({ shape: this.shape(fam, fields, interval || range.low !== range.high), key: `${head} . ${p}`, keyNoMac: `${headNoMac} . ${p}` });
+      keys.push({ shape: this.shape(fam, fields, interval || range.low !== range.high), key: keyOf(head, p), keyNoMac: keyOf(headNoMac, p) });
     }
     return keys;
   }
@@ -498,7 +503,7 @@ class Renderer {
 
   /** The row that put an element into a map (searched only when there is a conflict to report). */
   ownerOf(map: string, key: string): string {
-    for (const row of this.rows.values()) if (row.elements.some((e) => e.map === map && e.key === key)) return row.id;
+    for (const row of this.rows.values()) if (rowElements(row).some((e) => e.map === map && e.key === key)) return row.id;
     return 'another row';
   }
 
@@ -555,13 +560,14 @@ class Renderer {
       if (!policy) throw new RenderError('RENDER_NO_POLICY', `row ${index} names service ${row.service}, which has no policy`);
       const fam = policy.family;
       const role = roles[index];
-      const base = `${row.service}/${row.servicePort ?? '-'}/${role.label}${row.member !== undefined ? `.${row.member}` : ''}`;
+      // Joined, not concatenated: a flat string (see rowKeys).
+      const base = [row.service, row.servicePort ?? '-', row.member !== undefined ? `${role.label}.${row.member}` : role.label].join('/');
       let id = base;
-      for (let n = 1; this.rows.has(id); n++) id = `${base}.${n}`;
+      for (let n = 1; this.rows.has(id); n++) id = [base, n].join('.');
       const keys = this.rowKeys(row, fam);
       this.hooks.add(row.receive.interface);
       const clientIn = role.role === 'in';
-      const elements: RowCounter['elements'] = [];
+      const elements: RowElement[] = [];
       for (const k of keys) {
         const act = row.share ? this.shareAction(row, id, policy, k, clientIn) : this.action(row, policy, k, clientIn);
         let data: string;
@@ -585,7 +591,7 @@ class Renderer {
           this.addElement(this.set(natMapName(k.shape), ns.keyType, addrType(fam), k.shape.interval), k.keyNoMac, act.nat, id);
         }
       }
-      this.rows.set(id, {
+      const counter: RowCounter = {
         id,
         service: row.service,
         servicePort: row.servicePort,
@@ -594,9 +600,11 @@ class Renderer {
         origin: this.shared(this.origins, row.origin, row.origin),
         role: role.role,
         devices: this.deviceList(row.share ? row.share.members.flatMap((m) => m.sends) : row.sends),
-        // An array grown by push keeps room for 17 entries: copy to the exact size (rows live as long as the ruleset).
-        elements: elements.slice(),
-      });
+        map: elements[0].map,
+        key: elements[0].key,
+      };
+      if (elements.length > 1) counter.more = elements.slice(1);
+      this.rows.set(id, counter);
     }
     checkIntervalOverlaps(this.sets, (m, k) => this.ownerOf(m, k));
   }

@@ -5,6 +5,7 @@
  * they can be looked up in the rendered model. Pure.
  */
 import type { NftSet, RenderedRuleset } from '../compile/render-model.js';
+import { rowElements } from '../compile/render-model.js';
 import type { CounterValue, ElementCounters } from '../compile/render-print.js';
 import { canonicalAddress, formatSpan, normalizeMac, parseSpan } from '../compile/render-addr.js';
 import type { CounterSnapshot, ServicePortCounters } from './datapath.js';
@@ -142,7 +143,7 @@ export function snapshotCounters(model: RenderedRuleset, kernel: KernelCounters,
   for (const row of model.rows.values()) {
     let packets = 0;
     let bytes = 0;
-    for (const e of row.elements) {
+    for (const e of rowElements(row)) {
       const v = kernel.elements.get(e.map)?.get(e.key);
       if (v) {
         packets += v.packets;

@@ -13,6 +13,7 @@
  *   5 delete hook chains, action chains nothing refers to any more, then sets (emptied in 2), then objects
  */
 import type { NftChain, NftSet, RenderedRuleset } from '../compile/render-model.js';
+import { rowElements } from '../compile/render-model.js';
 import {
   chainBlock,
   elementStatements,
@@ -141,15 +142,14 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
   const carry: CarriedRow[] = [];
   if (added.size) {
     for (const [id, row] of next.rows) {
-      const first = row.elements[0];
-      if (!first || !added.get(first.map)?.has(first.key)) continue;
+      if (!added.get(row.map)?.has(row.key)) continue;
       const old = prev.rows.get(id);
       if (!old) continue;
-      const survives = old.elements.some((e) => {
+      const survives = rowElements(old).some((e) => {
         const before = prev.sets.get(e.map)?.elements.get(e.key);
         return before !== undefined && next.sets.get(e.map)?.elements.get(e.key) === before;
       });
-      if (!survives) carry.push({ id, from: old.elements, to: first });
+      if (!survives) carry.push({ id, from: rowElements(old), to: { map: row.map, key: row.key } });
     }
   }
 

@@ -56,7 +56,7 @@ function actionOf(rs: RenderedRuleset, rule: string, map: string, data: string):
 export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
   const row = rs.rows.get(rowId);
   if (!row) throw new Error(`rule path: no row ${rowId}`);
-  const { map, key } = row.elements[0];
+  const { map, key } = row;
   const iif = /^"([^"]+)"/.exec(key)?.[1];
   const verdict = rs.sets.get(map)?.elements.get(key);
   if (!iif || !verdict) throw new Error(`rule path: no element ${key} in ${map}`);

@@ -83,6 +83,22 @@ export async function destroy(state: Pick<LabState, 'namespaces' | 'etcDirs' | '
   await rm(state.stateFile, { force: true });
 }
 
+/**
+ * Tears down every lab recorded in `dir` whose owner process is gone. Returns
+ * the namespaces removed and every namespace a state file claims (alive or not).
+ */
+export async function sweepDeadOwners(dir: string): Promise<{ removed: string[]; claimed: Set<string> }> {
+  const removed: string[] = [];
+  const claimed = new Set<string>();
+  for (const s of await readStates(dir)) {
+    s.namespaces.forEach((n) => claimed.add(n));
+    if (await ownerAlive(s)) continue;
+    await destroy(s);
+    removed.push(...s.namespaces);
+  }
+  return { removed, claimed };
+}
+
 /** Namespaces that look like ours, claimed by no state file and older than this, are orphans. */
 const ORPHAN_AGE_MS = 60_000;
 
@@ -93,18 +109,7 @@ const ORPHAN_AGE_MS = 60_000;
  */
 export async function cleanupStale(): Promise<string[]> {
   // Read states before listing namespaces: a lab writes its state before it creates any.
-  const states = await readStates(STATE_DIR);
-  const removed: string[] = [];
-  const claimed = new Set<string>();
-  for (const s of states) {
-    if (await ownerAlive(s)) {
-      s.namespaces.forEach((n) => claimed.add(n));
-      continue;
-    }
-    await destroy(s);
-    removed.push(...s.namespaces);
-    s.namespaces.forEach((n) => claimed.add(n));
-  }
+  const { removed, claimed } = await sweepDeadOwners(STATE_DIR);
   const now = Date.now();
   const orphans: string[] = [];
   for (const n of await listNetns()) {

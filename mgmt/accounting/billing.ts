@@ -10,7 +10,7 @@
  */
 import type { Datapath } from '../../appliance/datapath/datapath.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
-import { CounterLedger, type Billed, type RawCount } from './ledger.js';
+import { CounterLedger, type BilledCounters, type RawCount } from './ledger.js';
 import type Database from 'better-sqlite3';
 
 export interface BillingReading {
@@ -18,7 +18,7 @@ export interface BillingReading {
   at: number;
   /** The ruleset the counters belong to (undefined: the data plane is not loaded). */
   ruleset: RenderedRuleset | undefined;
-  values: Map<string, Billed>;
+  values: BilledCounters;
 }
 
 export const svcCounterId = (service: string, port: number | undefined, side: 'in' | 'out') => `svc/${service}/${port ?? '-'}/${side}`;

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../../appliance/compile/compile.js';
 import { deviceLegsOf, type DataplaneFacts } from '../../appliance/compile/render-facts.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
+import { rowElements } from '../../appliance/compile/render-model.js';
 import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import { printRuleset } from '../../appliance/compile/render-print.js';
 import type { SequenceTable } from '../../appliance/compile/sequence-table.js';
@@ -26,7 +27,7 @@ export function goldenText(r: RenderedRuleset): string {
     '# Rendered by test/unit/render-golden.test.ts (UPDATE_GOLDEN=1 to regenerate).',
     `# ${r.stats.rows} rows, ${r.stats.elements} elements, ${r.stats.actionChains} action chains, at most ${r.stats.maxRulesPerPass} rules per packet and pass.`,
     '# Row counters (id role: map key):',
-    ...[...r.rows.values()].flatMap((row) => row.elements.map((e) => `#   ${row.id} ${row.role}: ${e.map} ${e.key}`)),
+    ...[...r.rows.values()].flatMap((row) => rowElements(row).map((e) => `#   ${row.id} ${row.role}: ${e.map} ${e.key}`)),
     ...r.unresolved.map((u) => `# unresolved: ${u.row}: ${u.reason}`),
   ];
   return `${head.join('\n')}\n${printRuleset(r)}`;

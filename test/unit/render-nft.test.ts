@@ -9,6 +9,7 @@ import { renderRuleset, RenderError } from '../../appliance/compile/render-nft.j
 import { aclBlocks } from '../../appliance/compile/render-acl.js';
 import { formatAddress, formatSpan, parseSpan } from '../../appliance/compile/render-addr.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
+import { rowElements } from '../../appliance/compile/render-model.js';
 import type { SequenceTable } from '../../appliance/compile/sequence-table.js';
 import { bridgeIds, destLoopback, everything, FACTS, IPV6_FACTS, ipv6Nat, M, natTranslate, policies, policy, portRange, row, S1, sourceKeyed, W1 } from './render-tables.js';
 import { syntheticFacts, syntheticTable } from './render-synthetic.js';
@@ -109,7 +110,7 @@ describe('actions', () => {
     const r = render(syntheticTable(40), syntheticFacts());
     // s3 and s19 both NAT (k % 4 = 3) to their own server IPs behind server 3 (k % 16 = 3).
     const verdict = (id: string) => {
-      const e = r.rows.get(id)!.elements[0];
+      const e = r.rows.get(id)!;
       return r.sets.get(e.map)!.elements.get(e.key);
     };
     expect(verdict('s3/80/f1')).toBe(verdict('s19/80/f1'));
@@ -161,13 +162,13 @@ describe('actions', () => {
 describe('keys', () => {
   it('a port outside its dynamic range gets an exact key and a range key; both count for the row', () => {
     const r = render(portRange());
-    expect(r.rows.get('ftp/21/in')!.elements).toEqual([
+    expect(rowElements(r.rows.get('ftp/21/in')!)).toEqual([
       { map: 'v4_ddp', key: `"I0" . ${W1} . 21` },
       { map: 'v4_ddp_r', key: `"I0" . ${W1} . 1025-1125` },
     ]);
     const inside = portRange();
     for (const x of inside.rows) if (x.receive.port) x.receive.port = { port: x.receive.port.port, range: { low: x.receive.port.port, high: x.receive.port.port + 50 } };
-    expect(render(inside).rows.get('ftp/21/in')!.elements).toEqual([{ map: 'v4_ddp_r', key: `"I0" . ${W1} . 21-71` }]);
+    expect(rowElements(render(inside).rows.get('ftp/21/in')!)).toEqual([{ map: 'v4_ddp_r', key: `"I0" . ${W1} . 21-71` }]);
   });
 
   it('source-keyed rows are keyed by the client prefix, in interval maps', () => {

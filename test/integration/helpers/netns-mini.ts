@@ -3,11 +3,22 @@
  * veth pairs with names unique to the run (random suffix), everything created
  * directly inside the namespaces, processes tracked by PID. cleanup() deletes
  * exactly what this run created (call it from afterAll; it is safe to call
- * after a partial setup and more than once).
+ * after a partial setup and more than once). A run killed before its cleanup
+ * (SIGKILL, a crashed worker) leaves a state file under /run/vcn-mini; the
+ * next MiniNet in any process tears that run's namespaces down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { runProcess } from '../../../appliance/run-process.js';
+import { destroy, processStart, sweepDeadOwners, writeState, type LabState } from '../../../cli/lab/state.js';
+
+const STATE_DIR = '/run/vcn-mini';
+let swept: Promise<unknown> | undefined;
+
+/** Tear down the namespaces of MiniNet runs whose process died; the namespaces removed. */
+export async function sweepDeadRuns(): Promise<string[]> {
+  return (await sweepDeadOwners(STATE_DIR)).removed;
+}
 
 export interface RunResult {
   code: number | null;
@@ -27,6 +38,29 @@ export class MiniNet {
   readonly tag = randomBytes(3).toString('hex');
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
+  private readonly stateFile = `${STATE_DIR}/${this.tag}.json`;
+  /** Serialises state-file writes (they share one temporary name per process). */
+  private stateWrites: Promise<void> = Promise.resolve();
+
+  /** Record the namespaces before creating them, so a crash of this process leaves enough to tear them down. */
+  private async record(): Promise<void> {
+    swept ??= sweepDeadRuns();
+    await swept;
+    const ownerStart = await processStart(process.pid);
+    const state: LabState = {
+      prefix: `vd${this.tag}`,
+      ownerPid: process.pid,
+      ownerStart: ownerStart ?? '',
+      namespaces: [...this.namespaces],
+      pids: [],
+      etcDirs: [],
+      workDir: `${STATE_DIR}/${this.tag}.work`,
+      stateFile: this.stateFile,
+      createdAt: new Date().toISOString(),
+    };
+    this.stateWrites = this.stateWrites.then(() => writeState(state));
+    await this.stateWrites;
+  }
 
   /** The full namespace name of a short name. */
   ns(name: string): string {
@@ -42,8 +76,9 @@ export class MiniNet {
   /** Create a namespace: loopback up, IPv6 off (no neighbour discovery or MLD noise in the counters). */
   async addNs(name: string, opts: { ipv6?: boolean } = {}): Promise<string> {
     const ns = this.ns(name);
-    await run(['ip', 'netns', 'add', ns]);
     this.namespaces.push(ns);
+    await this.record();
+    await run(['ip', 'netns', 'add', ns]);
     await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     if (!opts.ipv6) await this.sh(ns, 'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1');
     return ns;
@@ -104,8 +139,9 @@ export class MiniNet {
         }
       }
     }
-    for (const ns of this.namespaces.splice(0).reverse()) {
-      await run(['ip', 'netns', 'del', ns], { allowFail: true });
-    }
+    const namespaces = this.namespaces.splice(0).reverse();
+    await this.stateWrites.catch(() => undefined);
+    // destroy() also kills anything still running inside them (by PID) and removes the state file last.
+    await destroy({ namespaces, etcDirs: [], workDir: `${STATE_DIR}/${this.tag}.work`, stateFile: this.stateFile });
   }
 }
