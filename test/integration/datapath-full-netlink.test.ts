@@ -126,8 +126,8 @@ describe('full apply over netlink', () => {
   it('onto a table with the same skeleton, a full apply changes only what differs; counters stay', async () => {
     const before = synthetic(2000, 0, 0);
     // The running table, loaded by nft with counts on two rows' elements.
-    const rowIn = before.rows.get('s5/80/in')!.elements[0];
-    const rowOut = before.rows.get('s6/80/out')!.elements[0];
+    const rowIn = before.rows.get('s5/80/in')!;
+    const rowOut = before.rows.get('s6/80/out')!;
     const counts = new Map([
       [rowIn.map, new Map([[rowIn.key, { packets: 5, bytes: 500 }]])],
       [rowOut.map, new Map([[rowOut.key, { packets: 7, bytes: 700 }]])],
