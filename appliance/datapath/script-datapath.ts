@@ -210,7 +210,14 @@ export class ScriptDatapath implements Datapath {
     try {
       skeleton = await this.skeletonFor(next);
     } catch (e) {
-      if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      if (!(e instanceof DatapathError)) throw e;
+      if (e.code === 'NFT_REJECTED') {
+        // Most likely a rule nft refuses in any table: nft -c / -f of the whole script says so in its own words
+        // (and if it takes the script, the scratch table was at fault: nft from now on).
+        this.lastFallback = `nft refused the skeleton in the scratch table: ${e.message}`;
+        return undefined;
+      }
+      if (e.code !== 'NFT_UNAVAILABLE') throw e;
       this.fullFailed = e.message;
       return undefined;
     }
@@ -372,8 +379,8 @@ export class ScriptDatapath implements Datapath {
     const t3 = performance.now();
     this.current = next;
     result.via = 'nft';
-    // nft took what the kernel refused over netlink: our transaction was at fault, so nft from now on.
-    if (result.fallback?.startsWith('the kernel refused')) this.fullFailed = result.fallback;
+    // nft took what the kernel (or nft, in the scratch table) refused on the netlink path: that path was at fault, so nft from now on.
+    if (result.fallback?.startsWith('the kernel refused') || result.fallback?.startsWith('nft refused the skeleton')) this.fullFailed = result.fallback;
     result.readMs = t1 - t0;
     result.checkMs = t2 - t1;
     result.applyMs = t3 - t2;

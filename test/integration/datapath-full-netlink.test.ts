@@ -193,8 +193,10 @@ describe('full apply over netlink', () => {
     const err = await viaNetlink.apply(bad, { full: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatapathError);
     expect((err as DatapathError).code).toBe('NFT_REJECTED');
-    expect((err as DatapathError).message).toMatch(/unchanged/);
+    expect((err as DatapathError).message).toMatch(/rejected/);
     expect((err as DatapathError).stderr).toMatch(/nosuch0/);
+    // The netlink path was not at fault: it stays in use.
+    expect(viaNetlink.fullFallback()).toBeUndefined();
     expect(await listing()).toBe(before);
     expect(await tables()).not.toMatch(/vcn__next/);
   });
