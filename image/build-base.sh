@@ -31,6 +31,8 @@ list() { grep -v '^\s*#' "$1" | grep -v '^\s*$' | paste -sd, -; }
 
 if [ -n "${VCN_REUSE_ROOTFS:-}" ] && [ -e "$OUT/rootfs/vmlinuz" ]; then
   echo "build-base: reusing $OUT/rootfs (VCN_REUSE_ROOTFS)"
+  # image/base-files may have changed since that root was made.
+  cp -a image/base-files/. "$OUT/rootfs/"
 else
 rm -rf "$OUT"
 mkdir -p "$OUT/debs"

@@ -31,6 +31,9 @@ grep -aq 'vcn-finalize: done' "$WORK/packer-serial.log" || { echo "image: the fi
 t_packer=$(date +%s)
 
 mkdir -p "$OUT"
+# Reproducibility: the previous build's package set, compared with this one's below.
+prev_packages=""
+if [ -s "$OUT/packages.txt" ]; then prev_packages="$WORK/packages.previous.txt"; cp "$OUT/packages.txt" "$prev_packages"; fi
 rm -f "$OUT"/vcn-appliance.* "$OUT/SHA256SUMS"
 mv "$WORK/packer-out/vcn-appliance.raw" "$OUT/vcn-appliance.raw"
 nice -n 10 qemu-img convert -c -O qcow2 "$OUT/vcn-appliance.raw" "$OUT/vcn-appliance.qcow2"
@@ -40,11 +43,17 @@ sed -n '/vcn-packages-begin/,/vcn-packages-end/p' "$WORK/packer-serial.log" | tr
 app="$WORK/bundle/opt/vcn/app"
 tui=false; [ -f "$app/cli/tui/screens/wizard.js" ] && grep -q "'tui'" "$app/cli/vcn.js" && tui=true
 snmp=false; grep -q "'--snmp-dir'" "$app/mgmt/daemon.js" && snmp=true
+same_packages=null
+if [ -n "$prev_packages" ]; then
+  if diff -u "$prev_packages" "$OUT/packages.txt" > "$WORK/packages.diff"; then same_packages=true
+  else same_packages=false; echo "image: the package set differs from the previous build's:"; cat "$WORK/packages.diff"; fi
+fi
 end=$(date +%s)
 cat > "$OUT/build.json" <<JSON
 {"accelerator":"$accel","seconds":{"base":$((t_base - start)),"bundle":$((t_bundle - t_base)),"packer":$((t_packer - t_bundle)),"total":$((end - start))},
  "raw_bytes":$(stat -c %s "$OUT/vcn-appliance.raw"),"raw_allocated_bytes":$(($(stat -c %b "$OUT/vcn-appliance.raw") * 512)),"qcow2_bytes":$(stat -c %s "$OUT/vcn-appliance.qcow2"),
- "packages":$(wc -l < "$OUT/packages.txt"),"release":"$(cat "$WORK/bundle/etc/vcn/release")",
+ "packages":$(wc -l < "$OUT/packages.txt"),"same_packages_as_previous_build":$same_packages,
+ "bundle_sha256":"$(sha256sum "$WORK/bundle.tar" | cut -d' ' -f1)","release":"$(cat "$WORK/bundle/etc/vcn/release")",
  "features":{"tui":$tui,"snmp":$snmp}}
 JSON
 cat "$OUT/build.json"

@@ -11,7 +11,11 @@ export type { CounterValue } from '../compile/render-print.js';
 export interface ApplyOptions {
   /** Replace the whole table even when a diff against the running ruleset is possible. */
   full?: boolean;
-  /** Run `nft -c` first (default true). Skip only when check() just passed for the same ruleset. */
+  /**
+   * Run `nft -c` first (default true). Skip only when check() just passed for the same ruleset.
+   * A full apply over netlink never checks first: its one transaction is validated as a whole
+   * and a rejected one changes nothing, and a check would cost the kernel the same again.
+   */
   check?: boolean;
   /**
    * Keep row counters across element replacement (default true): a row whose
@@ -32,8 +36,17 @@ export interface ApplyResult {
   applyMs: number;
   /** Rows (diff) or elements (full) whose counters were carried over. */
   carried: number;
-  /** How it reached the kernel: an nft script, or a netlink batch of element changes. */
+  /** How it reached the kernel: an nft script, or a netlink batch (element changes, or a whole table). */
   via?: 'nft' | 'netlink';
+  /** Milliseconds of the steps of a full apply over netlink: skeleton (nft in the scratch table + dump; 0 when cached), encode, kernel. */
+  phases?: { skeletonMs: number; encodeMs: number; kernelMs: number };
+  /**
+   * A full apply that found the new ruleset's skeleton in the kernel changed only the elements
+   * and objects that differ (netlink-refresh.ts): elements kept (they keep their counters), added, deleted.
+   */
+  kernelDiff?: { kept: number; added: number; deleted: number; objectsAdded: number; objectsDeleted: number };
+  /** Why a full apply went through nft although netlink was available. */
+  fallback?: string;
   stats?: DiffStats;
 }
 

@@ -41,7 +41,7 @@ while True:
     size, expect = struct.unpack('=II', read(8))
     batch = read(size)
     s.setsockopt(socket.SOL_SOCKET, 32, size + 65536)            # SO_SNDBUFFORCE
-    s.setsockopt(socket.SOL_SOCKET, 33, max(1 << 20, expect * 256))  # SO_RCVBUFFORCE
+    s.setsockopt(socket.SOL_SOCKET, 33, max(1 << 20, expect * 1024))  # SO_RCVBUFFORCE: an ack's skb takes ~700 bytes of the buffer
     errors, got = [], 0
     try:
         s.send(batch)

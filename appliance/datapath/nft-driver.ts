@@ -4,10 +4,12 @@
  * rejects changes nothing (nft -f is one transaction) and becomes a
  * DatapathError carrying nft's message.
  */
+import { existsSync } from 'node:fs';
 import { runProcess } from '../run-process.js';
 import { DatapathError } from './datapath.js';
 import { ScriptDatapath, type NftRunner } from './script-datapath.js';
 import { NETLINK_DUMP_PY } from './netlink-counters.js';
+import { NETLINK_TABLE_DUMP_PY } from './netlink-table-dump.js';
 import type { ElementBatch } from './netlink-batch.js';
 import { NetlinkWriter } from './netlink-writer.js';
 
@@ -24,10 +26,12 @@ export interface NftDriverOptions {
   queryTimeoutMs?: number;
   /** Read counters with a netlink dump through python3 (default true; falls back to `nft -j list` on failure). */
   netlinkCounters?: boolean;
-  /** The python interpreter for the netlink dump and writer (default "python3"). */
+  /** The python interpreter for the netlink dump and writer (default Debian's /usr/bin/python3, else "python3" on the PATH). */
   python?: string;
   /** Apply element-only diffs as netlink batches through a python3 co-process (default true; nft when off or unavailable). */
   netlinkElements?: boolean;
+  /** Full applies as one netlink transaction (skeleton by nft in a dormant scratch table; default true; nft -f when off or unavailable). */
+  netlinkFull?: boolean;
 }
 
 interface Output {
@@ -57,11 +61,18 @@ function excerpt(stderr: string, lines = 12): string {
   return shown.join('\n') + (all.length > lines ? `\n… (${all.length - lines} more lines)` : '');
 }
 
+/**
+ * Debian's python3 when it is there: the first `python3` on the PATH may be a
+ * version manager's shim (pyenv's runs a shell script and takes ~0.7 s to
+ * start, against 30 ms), and each counter read and full apply starts one.
+ */
+export const DEFAULT_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 export class NftRunnerProcess implements NftRunner {
   private readonly writer: NetlinkWriter;
 
   constructor(private readonly opts: NftDriverOptions = {}) {
-    this.writer = new NetlinkWriter({ netns: opts.netns, python: opts.python, timeoutMs: opts.scriptTimeoutMs });
+    this.writer = new NetlinkWriter({ netns: opts.netns, python: opts.python ?? DEFAULT_PYTHON, timeoutMs: opts.scriptTimeoutMs });
   }
 
   async elements(batch: ElementBatch): Promise<[number, number, string][]> {
@@ -92,11 +103,33 @@ export class NftRunnerProcess implements NftRunner {
 
   async dumpCounters(table: string, sets: string[]): Promise<Buffer> {
     if (this.opts.netlinkCounters === false) throw new Error('netlink counters are off');
-    const py = [this.opts.python ?? 'python3', '-c', NETLINK_DUMP_PY, table, ...sets];
+    const py = [this.opts.python ?? DEFAULT_PYTHON, '-S', '-c', NETLINK_DUMP_PY, table, ...sets];
     const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
     const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
     if (r.code !== 0) throw new DatapathError('NFT_OUTPUT', `netlink counter dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
     return r.stdout;
+  }
+
+  async dumpTable(table: string): Promise<Buffer> {
+    if (this.opts.netlinkFull === false || this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'netlink full applies are off');
+    const py = [this.opts.python ?? DEFAULT_PYTHON, '-S', '-c', NETLINK_TABLE_DUMP_PY, table];
+    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
+    const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
+    if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `netlink table dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
+    return r.stdout;
+  }
+
+  async interfaceIndexes(): Promise<string> {
+    const argv = this.opts.netns ? ['ip', '-n', this.opts.netns, '-o', 'link', 'show'] : ['ip', '-o', 'link', 'show'];
+    const r = await exec(argv, undefined, this.opts.queryTimeoutMs ?? 120_000);
+    if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `${argv.join(' ')} failed: ${excerpt(r.stderr)}`, r.stderr, argv);
+    // "7: e0x@if6: <…" → "7:e0x"
+    return r.stdout
+      .split('\n')
+      .map((l) => /^(\d+): ([^:@\s]+)/.exec(l))
+      .filter((m) => m)
+      .map((m) => `${m![1]}:${m![2]}`)
+      .join(' ');
   }
 
   async query(args: string[]): Promise<string> {

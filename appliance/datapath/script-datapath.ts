@@ -12,6 +12,8 @@ import { countersFromElementText, countersFromJson, snapshotCounters, type Kerne
 import { parseNetlinkDump } from './netlink-counters.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
+import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
+import { kernelDiff, type KernelDiff } from './netlink-refresh.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -30,6 +32,18 @@ export interface NftRunner {
    * Rejects with DatapathError NFT_UNAVAILABLE when it cannot be used.
    */
   elements?(batch: ElementBatch): Promise<[number, number, string][]>;
+  /**
+   * Optional fast path for full applies: the raw netlink dump of a table
+   * (netlink-table-dump.ts). Rejects with DatapathError NFT_UNAVAILABLE when
+   * it cannot be used.
+   */
+  dumpTable?(table: string): Promise<Buffer>;
+  /**
+   * Optional: the interfaces' indexes ("7:eth1 8:eth2"). A skeleton dump holds
+   * interface indexes (nft turns `fwd to "eth1"` into one), so a cached
+   * skeleton is used only while they are the same; without this, never.
+   */
+  interfaceIndexes?(): Promise<string>;
 }
 
 interface Plan {
@@ -45,6 +59,12 @@ export class ScriptDatapath implements Datapath {
   private dumpFailed?: string;
   /** Set when the netlink element writer could not be used: element diffs go through nft from then on. */
   private elementsFailed?: string;
+  /** Set when a full apply over netlink could not be used (or the kernel refused what nft then accepted): nft -f from then on. */
+  private fullFailed?: string;
+  /** The skeleton last built in the scratch table, by its script: the same skeleton is not built again. */
+  private skeletonCache?: { script: string; skeleton: Skeleton };
+  /** Milliseconds of the last skeleton built: nft in the scratch table, dump and drop of it. */
+  skeletonSteps?: { nftMs: number; dumpMs: number };
   /** Applies under way, and applies done: a counter read that overlaps one is read again. */
   private applying = 0;
   private applied = 0;
@@ -88,6 +108,7 @@ export class ScriptDatapath implements Datapath {
     return this.serial(async () => {
       const plan = this.plan(next, opts);
       if (await this.viaNetlink(plan, next, true)) return;
+      if (plan.mode === 'full' && (await this.viaNetlinkFull(next, true))) return;
       const script = this.scriptOf(plan, next);
       if (script) await this.runner.script(script, true);
     });
@@ -135,14 +156,146 @@ export class ScriptDatapath implements Datapath {
       return false;
     }
     if (errors.length) {
-      const lines = errors.slice(0, 8).map(([seq, errno, text]) => {
-        const m = batch.messages.find((x) => x.seq === seq);
-        return m ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${text} (errno ${errno})`;
-      });
+      const lines = errorLines(batch, errors);
       const what = check ? 'the kernel rejected the element changes (check)' : 'the kernel rejected the element changes; the running ruleset is unchanged';
       throw new DatapathError('NFT_REJECTED', `${what}:\n${lines.join('\n')}`, lines.join('\n'));
     }
     return true;
+  }
+
+  /** The skeleton of `next` as nft builds it, dumped from the dormant scratch table (cached by its script and the interface indexes). */
+  private async skeletonFor(next: RenderedRuleset): Promise<Skeleton> {
+    // nft resolves interface names to indexes (fwd, dup): a cached dump is stale once an interface is made again.
+    const indexes = this.runner.interfaceIndexes ? await this.runner.interfaceIndexes().catch(() => undefined) : undefined;
+    const script = `${skeletonScript(next)}${indexes === undefined ? '' : `# ${indexes}\n`}`;
+    if (indexes !== undefined && this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
+    this.skeletonCache = undefined;
+    // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
+    const d0 = performance.now();
+    await this.runner.script(script, false);
+    const d1 = performance.now();
+    let dump: Buffer;
+    try {
+      dump = await this.runner.dumpTable!(scratchName(this.table));
+    } finally {
+      await this.dropScratch();
+    }
+    this.skeletonSteps = { nftMs: d1 - d0, dumpMs: performance.now() - d1 };
+    const skeleton = skeletonOf(dump, scratchName(this.table));
+    if (!skeleton.chains.length && next.chains.size) throw new DatapathError('NFT_UNAVAILABLE', 'the dump of the scratch table holds no chain');
+    this.skeletonCache = { script, skeleton };
+    return skeleton;
+  }
+
+  private async dropScratch(): Promise<void> {
+    const errors = await this.runner.elements!(dropScratchBatch(this.table)).catch(() => [[0, 0, 'writer']]);
+    if (errors.length) await this.runner.script(`delete table netdev ${scratchName(this.table)}\n`, false).catch(() => undefined);
+  }
+
+  /**
+   * A full apply (check: its validation) as one netlink transaction
+   * (netlink-full.ts). Undefined when it cannot be used: then nft -f, and
+   * from then on when the reason is lasting. A kernel rejection is answered
+   * by nft too (fallback set): nft either gives its own, clearer refusal or
+   * shows that our transaction was at fault.
+   */
+  private async viaNetlinkFull(
+    next: RenderedRuleset,
+    check: boolean,
+    io: FullIo = {},
+  ): Promise<{ skeletonMs: number; encodeMs: number; kernelMs: number; readMs?: number; kernelDiff?: KernelDiff } | undefined> {
+    if (!this.runner.elements || !this.runner.dumpTable || this.fullFailed) return undefined;
+    const t0 = performance.now();
+    let skeleton: Skeleton;
+    try {
+      skeleton = await this.skeletonFor(next);
+    } catch (e) {
+      if (!(e instanceof DatapathError)) throw e;
+      if (e.code === 'NFT_REJECTED') {
+        // Most likely a rule nft refuses in any table: nft -c / -f of the whole script says so in its own words
+        // (and if it takes the script, the scratch table was at fault: nft from now on).
+        this.lastFallback = `nft refused the skeleton in the scratch table: ${e.message}`;
+        return undefined;
+      }
+      if (e.code !== 'NFT_UNAVAILABLE') throw e;
+      this.fullFailed = e.message;
+      return undefined;
+    }
+    const t1 = performance.now();
+    let readMs: number | undefined;
+    if (io.live && !check) {
+      let dump: Buffer | undefined;
+      try {
+        dump = await this.runner.dumpTable!(this.table);
+      } catch (e) {
+        if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      }
+      if (dump) {
+        const r0 = performance.now();
+        const done = io.tryDiff ? await this.viaKernelDiff(next, skeleton, dump) : undefined;
+        if (done) return { skeletonMs: t1 - t0, readMs: r0 - t1, encodeMs: done.encodeMs, kernelMs: done.kernelMs, kernelDiff: done.diff };
+        io.counters = nonZero(parseNetlinkDump(dump, next.sets).elements);
+      } else io.counters = await this.kernelElementCounters(next);
+      readMs = performance.now() - t1;
+    }
+    const t1b = performance.now();
+    const counters = io.counters;
+    let batch: ElementBatch;
+    try {
+      batch = fullBatch(next, skeleton, { check, counters });
+    } catch (e) {
+      if (e instanceof BatchEncodeError) {
+        this.lastFallback = `netlink encoder: ${e.message}`;
+        return undefined;
+      }
+      throw e;
+    }
+    const t2 = performance.now();
+    let errors: [number, number, string][];
+    try {
+      errors = await this.runner.elements(batch);
+    } catch (e) {
+      if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      this.fullFailed = e.message;
+      return undefined;
+    }
+    if (errors.length) {
+      this.lastFallback = `the kernel refused the netlink transaction: ${errorLines(batch, errors).join('; ')}`;
+      return undefined;
+    }
+    return { skeletonMs: t1 - t0, readMs, encodeMs: t2 - t1b, kernelMs: performance.now() - t2 };
+  }
+
+  /**
+   * The full apply as a diff against the table the kernel holds, when it has
+   * the skeleton of `next` (netlink-refresh.ts); undefined when it has not, or
+   * when the kernel refused the diff (then the table is replaced).
+   */
+  private async viaKernelDiff(next: RenderedRuleset, skeleton: Skeleton, dump: Buffer): Promise<{ diff: KernelDiff; encodeMs: number; kernelMs: number } | undefined> {
+    const t0 = performance.now();
+    let diff: KernelDiff | undefined;
+    try {
+      diff = kernelDiff(next, skeleton, dump, { check: false });
+    } catch (e) {
+      if (e instanceof BatchEncodeError) return undefined;
+      throw e;
+    }
+    if (!diff) return undefined;
+    const t1 = performance.now();
+    const errors = await this.runner.elements!(diff.batch);
+    if (errors.length) {
+      this.lastFallback = `the kernel refused the diff against its table (${errorLines(diff.batch, errors).join('; ')}); replaced it instead`;
+      return undefined;
+    }
+    return { diff, encodeMs: t1 - t0, kernelMs: performance.now() - t1 };
+  }
+
+  /** Why the last full apply or check went through nft although netlink was there (cleared by one that did not). */
+  private lastFallback?: string;
+
+  /** Why full applies do not use netlink (undefined while they do). */
+  fullFallback(): string | undefined {
+    return this.runner.dumpTable && this.runner.elements ? this.fullFailed : 'the runner has no netlink table dump';
   }
 
   /** Why element diffs do not use netlink (undefined while they do). */
@@ -171,7 +324,10 @@ export class ScriptDatapath implements Datapath {
     }
     let counters: ElementCounters | undefined;
     const t0 = performance.now();
-    if (opts.carryCounters !== false) {
+    // A full apply over netlink reads the kernel's table anyway when counters are carried: one dump
+    // serves both the diff against it and the counters.
+    const live = plan.mode === 'full' && opts.carryCounters !== false && !!this.runner.dumpTable && !!this.runner.elements && !this.fullFailed;
+    if (opts.carryCounters !== false && !live) {
       counters = plan.mode === 'full' ? await this.kernelElementCounters(next) : await this.carried(plan.diff!);
       for (const m of counters.values()) result.carried += m.size;
     }
@@ -185,6 +341,36 @@ export class ScriptDatapath implements Datapath {
         return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: t2 - t1, applyMs: performance.now() - t2 };
       }
     }
+    if (plan.mode === 'full') {
+      this.lastFallback = undefined;
+      // A diff against the kernel's table pays when its skeleton may be the new one: when the running
+      // ruleset is not known (daemon start) or a full apply was asked for; not when the diff planner saw a
+      // change of chains or set types.
+      const io: FullIo = { counters, live, tryDiff: !this.current || plan.reason === 'requested' };
+      const phases = await this.viaNetlinkFull(next, false, io);
+      counters = io.counters;
+      if (counters) {
+        result.carried = 0;
+        for (const m of counters.values()) result.carried += m.size;
+      }
+      if (phases) {
+        this.current = next;
+        const { kernelDiff: kd, ...steps } = phases;
+        const out: ApplyResult = { ...result, via: 'netlink', readMs: t1 - t0 + (phases.readMs ?? 0), checkMs: 0, applyMs: performance.now() - t1 - (phases.readMs ?? 0), phases: steps };
+        if (kd) {
+          out.kernelDiff = { kept: kd.kept, added: kd.added, deleted: kd.deleted, objectsAdded: kd.objectsAdded, objectsDeleted: kd.objectsDeleted };
+          // Kept elements keep counting: their counters are carried without being read.
+          out.carried = kd.kept;
+        }
+        return out;
+      }
+      if (this.lastFallback) result.fallback = this.lastFallback;
+    }
+    if (live && !counters) {
+      // The netlink path gave up before reading the table: read the counters to carry as nft would.
+      counters = await this.kernelElementCounters(next);
+      for (const m of counters.values()) result.carried += m.size;
+    }
     const script = this.scriptOf(plan, next, counters);
     result.scriptBytes = Buffer.byteLength(script);
     if (opts.check !== false) await this.runner.script(script, true);
@@ -193,6 +379,8 @@ export class ScriptDatapath implements Datapath {
     const t3 = performance.now();
     this.current = next;
     result.via = 'nft';
+    // nft took what the kernel (or nft, in the scratch table) refused on the netlink path: that path was at fault, so nft from now on.
+    if (result.fallback?.startsWith('the kernel refused') || result.fallback?.startsWith('nft refused the skeleton')) this.fullFailed = result.fallback;
     result.readMs = t1 - t0;
     result.checkMs = t2 - t1;
     result.applyMs = t3 - t2;
@@ -232,16 +420,11 @@ export class ScriptDatapath implements Datapath {
 
   /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
   private async kernelElementCounters(next: RenderedRuleset): Promise<ElementCounters> {
-    let elements: ElementCounters;
     try {
-      ({ elements } = await this.kernelCounters(next));
+      return nonZero((await this.kernelCounters(next)).elements);
     } catch {
       return new Map();
     }
-    for (const m of elements.values()) {
-      for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
-    }
-    return elements;
   }
 
   /**
@@ -293,4 +476,29 @@ export class ScriptDatapath implements Datapath {
       throw new DatapathError('NFT_OUTPUT', `nft -j list table printed something that is not JSON: ${(e as Error).message}`);
     }
   }
+}
+
+/** The kernel's errors of a batch, each with the message it answers. */
+function errorLines(batch: ElementBatch, errors: [number, number, string][]): string[] {
+  return errors.slice(0, 8).map(([seq, errno, text]) => {
+    const m = batch.messages.find((x) => x.seq === seq);
+    if (!m) return `${text} (errno ${errno})`;
+    return m.elements ? `${m.op} of ${m.elements} element(s) in ${m.set}: ${text} (errno ${errno})` : `${m.op} ${m.set}: ${text} (errno ${errno})`;
+  });
+}
+
+/** What a full apply over netlink is given and hands back: counters to carry (read from the live table when `live`). */
+interface FullIo {
+  counters?: ElementCounters;
+  /** Read the engine's table (one dump): for the counters to carry, and for a diff against it when `tryDiff`. */
+  live?: boolean;
+  tryDiff?: boolean;
+}
+
+/** Only counters that counted something (a zero one is what a new element gets anyway). */
+function nonZero(elements: ElementCounters): ElementCounters {
+  for (const m of elements.values()) {
+    for (const [k, v] of m) if (!v.packets && !v.bytes) m.delete(k);
+  }
+  return elements;
 }

@@ -33,7 +33,9 @@ export async function loadUnderStream(net: BenchNet, engine: Engine, bin: string
     const target = services >= 100_000 ? ` (target ≤ 1.5 s with no loss: ${nftMs <= 1500 && sent === got ? 'ok' : 'MISSED'})` : '';
     return (
       `full apply of ${services} services (${prepared.ruleset.stats.elements} elements, ${(r.scriptBytes / 1e6).toFixed(1)} MB script): ` +
-      `build+validate config ${sec(t1 - t0)}, compile+render ${sec(t2 - t1)}, nft -c ${sec(r.checkMs)} + nft -f ${sec(r.applyMs)} = ${sec(nftMs)}${target};\n` +
+      `build+validate config ${sec(t1 - t0)}, compile+render ${sec(t2 - t1)}, ` +
+      (r.via === 'netlink' ? `one netlink transaction ${sec(r.applyMs)}` : `nft -c ${sec(r.checkMs)} + nft -f ${sec(r.applyMs)} = ${sec(nftMs)}`) +
+      `${target};\n` +
       `    a ${kpps(streamPps)} pps stream through the chain meanwhile lost ${sent - got} of ${sent}`
     );
   } finally {

@@ -7,7 +7,7 @@
 import { parseSpan } from '../../appliance/compile/render-addr.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
 import type { Config, Service } from '../../appliance/model/config.generated.js';
-import type { Billed } from '../accounting/ledger.js';
+import type { Billed, BilledCounters } from '../accounting/ledger.js';
 import { clientCounterId, hopCounterId, svcCounterId } from '../accounting/billing.js';
 import type { CommitInfo } from '../store/store.js';
 import { VT, type Oid, type Value } from './agentx-pdu.js';
@@ -50,7 +50,7 @@ export interface MibInput {
   dataplaneLoaded: boolean;
   config: Config | undefined;
   ruleset: RenderedRuleset | undefined;
-  counters: Map<string, Billed>;
+  counters: BilledCounters;
   commits: CommitInfo[];
   health: Map<string, DeviceHealth>;
 }

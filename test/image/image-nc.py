@@ -25,6 +25,8 @@ while True:
             sys.exit(1)
         time.sleep(3)
 out["session_id"] = m.session_id
+# The appliance's NETCONF host key lives on vcn-data: the same after a reboot or an update.
+out["hostkey"] = m._session._transport.get_remote_server_key().get_fingerprint().hex()
 out["server_caps"] = [c for c in m.server_capabilities if "candidate" in c]
 if action == "commit":
     with open(sys.argv[5]) as f:

@@ -32,6 +32,8 @@ export class Vm {
   /** Everything the serial console printed, escape sequences removed. */
   text = '';
   raw = '';
+  /** Listeners for the serial console's bytes as they come (SerialScreen). */
+  readonly onData: ((d: Buffer) => void)[] = [];
   startedAt = 0;
   exited?: Promise<number | null>;
 
@@ -65,6 +67,7 @@ export class Vm {
       s.once('error', reject);
     });
     this.sock.on('data', (d: Buffer) => {
+      for (const f of this.onData) f(d);
       const t = d.toString('latin1');
       this.raw += t;
       // blessed moves the cursor one cell (ESC [ 1 C) instead of printing a space

@@ -66,6 +66,35 @@ const b=Buffer.from('seq '+(i++));s.send(b,9,'${W4}',()=>setTimeout(next,1))}nex
     expect(modes.filter((m) => m === 'diff').length).toBeGreaterThanOrEqual(99);
   }, 300_000);
 
+  it('a UDP stream loses no packet while the whole table is replaced (netlink full apply) again and again', async () => {
+    const { W4 } = t.lab.plan.service;
+    await t.lab.clearServerLog('slo');
+    const stopFile = `${t.lab.plan.workDir}/stop-stream-full`;
+    const sender = `const fs=require('fs');const s=require('dgram').createSocket('udp4');let i=0;const t0=Date.now();
+function next(){if(i>=60000||Date.now()-t0>150000||(i%50===0&&fs.existsSync('${stopFile}'))){s.close();console.log(i);return}
+const b=Buffer.from('seq '+(i++));s.send(b,9,'${W4}',()=>setTimeout(next,1))}next();`;
+    const stream = t.lab.run('cl', ['node', '-e', sender], { timeoutMs: 200_000 });
+    // 2000 more services: each replace recreates some 10k elements while the stream runs.
+    const prepared = [await t.engine.prepare(validated(withExtra(2000, 0))), await t.engine.prepare(validated(withExtra(1999, 1)))];
+    const vias: string[] = [];
+    let kernelDiffs = 0;
+    for (let c = 0; c < 6; c++) {
+      // Carrying counters, the full apply is a diff against the kernel's table; without, a new table in one transaction.
+      const result = await t.engine.apply(prepared[c % 2], { full: true, carryCounters: c % 3 === 0 });
+      vias.push(`${result.mode}/${result.via}`);
+      if (result.kernelDiff) kernelDiffs++;
+    }
+    writeFileSync(stopFile, '');
+    const sent = Number((await stream).stdout.trim());
+    expect(sent).toBeGreaterThan(100);
+    await expect
+      .poll(async () => new Set((await t.lab.serverLog('slo')).filter((l) => l.proto === 'udp' && l.local === W4).map((l) => l.data)).size, { timeout: 10_000 })
+      .toBe(sent);
+    expect(vias).toEqual(Array(6).fill('full/netlink'));
+    // The first one changes too much for a diff (2000 services come): a new table.
+    expect(kernelDiffs).toBe(1);
+  }, 300_000);
+
   it('a ruleset the kernel rejects leaves the old one running and says why', async () => {
     await t.load(base);
     const before = JSON.stringify(await t.driver.listRuleset());

@@ -46,6 +46,11 @@ function sets(): NftSet[] {
     set('act', 'mark', 'verdict', false, false, [['0x90382a80', 'goto a_1'], ['0x00000002', 'drop']]),
     set('v4_d_nat', 'ifname . ipv4_addr . inet_service', 'ipv4_addr', false, false, [[`"${i0}" . 203.0.113.1 . 80`, '10.0.3.1']]),
     set('v6_ddp', 'ifname . ipv6_addr . inet_service', 'mark', false, true, [[`"${i0}" . 2001:db8::1 . 80`, '0x00000005']]),
+    // The protocol in the key (a shape the renderer may take): padded to 32 bits like every concatenated field.
+    set('v4_pddp', 'ifname . inet_proto . ipv4_addr . inet_service', 'mark', false, true, [
+      [`"${i0}" . tcp . 203.0.113.1 . 80`, '0x00000006'],
+      [`"${i0}" . udp . 203.0.113.1 . 53`, '0x00000007'],
+    ]),
   ];
 }
 
