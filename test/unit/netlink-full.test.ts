@@ -21,8 +21,8 @@ describe('full apply over netlink', () => {
     expect(script).toContain(`table netdev ${scratchName('vcn')} {\n  flags dormant;`);
     expect(script).not.toMatch(/table netdev vcn\b/);
     // Row maps are declared, empty; the local-address interval set (which the encoder cannot carry) is filled by nft.
-    expect(script).toMatch(/map v4_ddp \{/);
-    expect(script).not.toMatch(/add element netdev \S+ v4_ddp /);
+    expect(script).toMatch(/map v4_ddp_if_I0 \{/);
+    expect(script).not.toMatch(/add element netdev \S+ v4_ddp_if_I0 /);
     expect(script).toMatch(/add element netdev \S+ local4 /);
     // 20 ACL counters and a rate limit, all declared by the transaction: none in the script.
     expect(ownObjects(r).length).toBe(r.objects.size);
