@@ -21,7 +21,7 @@ import { NftDriver } from '../../appliance/datapath/nft-driver.js';
 import { printRuleset } from '../../appliance/compile/render-print.js';
 import { encodable } from '../../appliance/datapath/netlink-encode.js';
 import { loadFixture } from '../helpers/config.js';
-import { bridgeIds, destLoopback, everything, FACTS, IPV6_FACTS, ipv6Nat, natTranslate, policies, portRange, sourceKeyed } from '../unit/render-tables.js';
+import { everything, FACTS, GOLDEN_TABLES, IPV6_FACTS } from '../unit/render-tables.js';
 import { syntheticTable } from '../unit/render-synthetic.js';
 import { MiniNet } from './helpers/netns-mini.js';
 import { requireRoot } from './helpers/root.js';
@@ -36,16 +36,7 @@ const LOCAL = { addresses: ['192.0.2.10', '2001:db8::10'], arp: true, nd: true, 
 /** Every golden case: hand-built tables, compiler fixtures, and a synthetic table with every feature. */
 function cases(): [string, RenderedRuleset][] {
   const out: [string, RenderedRuleset][] = [];
-  const tables: Record<string, [() => SequenceTable, DataplaneFacts]> = {
-    'dest-loopback': [destLoopback, FACTS],
-    'nat-translate': [natTranslate, FACTS],
-    'bridge-ids': [bridgeIds, FACTS],
-    'port-range': [portRange, FACTS],
-    'ipv6-nat': [ipv6Nat, IPV6_FACTS],
-    'source-keyed': [sourceKeyed, FACTS],
-    'acl-dscp-limit': [policies, FACTS],
-    everything: [everything, { ...IPV6_FACTS, local: LOCAL }],
-  };
+  const tables: Record<string, [() => SequenceTable, DataplaneFacts]> = { ...GOLDEN_TABLES, everything: [everything, { ...IPV6_FACTS, local: LOCAL }] };
   for (const [name, [table, facts]] of Object.entries(tables)) out.push([name, renderRuleset(table(), facts, { tableName: 'vcn' })]);
   const dir = join(import.meta.dirname, '..', 'golden', 'compile');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {

@@ -14,10 +14,9 @@ import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
 import { rowElements } from '../../appliance/compile/render-model.js';
 import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import { printRuleset } from '../../appliance/compile/render-print.js';
-import type { SequenceTable } from '../../appliance/compile/sequence-table.js';
 import { expectGolden } from '../helpers/golden.js';
 import { loadFixture } from '../helpers/config.js';
-import { bridgeIds, destLoopback, everything, FACTS, IPV6_FACTS, ipv6Nat, natTranslate, policies, portRange, sourceKeyed } from './render-tables.js';
+import { GOLDEN_TABLES } from './render-tables.js';
 
 const goldenDir = join(import.meta.dirname, '..', 'golden', 'render');
 const fixtureDir = join(import.meta.dirname, '..', 'golden', 'compile');
@@ -33,16 +32,7 @@ export function goldenText(r: RenderedRuleset): string {
   return `${head.join('\n')}\n${printRuleset(r)}`;
 }
 
-const CASES: Record<string, [() => SequenceTable, DataplaneFacts]> = {
-  'dest-loopback': [destLoopback, FACTS],
-  'nat-translate': [natTranslate, FACTS],
-  'bridge-ids': [bridgeIds, FACTS],
-  'port-range': [portRange, FACTS],
-  'ipv6-nat': [ipv6Nat, IPV6_FACTS],
-  'source-keyed': [sourceKeyed, FACTS],
-  'acl-dscp-limit': [policies, FACTS],
-  everything: [everything, IPV6_FACTS],
-};
+const CASES = GOLDEN_TABLES;
 
 /** Engine interface MACs for a fixture: 02:ee:00:00:00:<n> in interface order. */
 export function fixtureFacts(config: ReturnType<typeof loadFixture>): DataplaneFacts {

@@ -216,3 +216,15 @@ export function everything(): SequenceTable {
   const v6 = ipv6Nat();
   return { rows: [...renamed.flatMap((t) => t.rows), ...v6.rows], services: [...renamed.flatMap((t) => t.services), ...v6.services] };
 }
+
+/** The hand-built tables with golden rulesets (test/golden/render), each with its facts. */
+export const GOLDEN_TABLES: Record<string, [() => SequenceTable, DataplaneFacts]> = {
+  'dest-loopback': [destLoopback, FACTS],
+  'nat-translate': [natTranslate, FACTS],
+  'bridge-ids': [bridgeIds, FACTS],
+  'port-range': [portRange, FACTS],
+  'ipv6-nat': [ipv6Nat, IPV6_FACTS],
+  'source-keyed': [sourceKeyed, FACTS],
+  'acl-dscp-limit': [policies, FACTS],
+  everything: [everything, IPV6_FACTS],
+};
