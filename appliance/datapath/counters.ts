@@ -5,7 +5,7 @@
  * they can be looked up in the rendered model. Pure.
  */
 import type { NftSet, RenderedRuleset } from '../compile/render-model.js';
-import { rowElements } from '../compile/render-model.js';
+import { overflowName, rowElements } from '../compile/render-model.js';
 import type { CounterValue, ElementCounters } from '../compile/render-print.js';
 import { canonicalAddress, formatSpan, normalizeMac, parseSpan } from '../compile/render-addr.js';
 import type { CounterSnapshot, ServicePortCounters } from './datapath.js';
@@ -144,7 +144,8 @@ export function snapshotCounters(model: RenderedRuleset, kernel: KernelCounters,
     let packets = 0;
     let bytes = 0;
     for (const e of rowElements(row)) {
-      const v = kernel.elements.get(e.map)?.get(e.key);
+      // Rows of a direct map added by a diff live in its overflow until the next full apply (datapath/overflow.ts).
+      const v = kernel.elements.get(e.map)?.get(e.key) ?? kernel.elements.get(overflowName(e.map))?.get(e.key);
       if (v) {
         packets += v.packets;
         bytes += v.bytes;
