@@ -31,14 +31,27 @@
  * [source IP] · [destination IP] · [port]); each has one row map (exact keys,
  * hash) and, when needed, one interval map (prefixes and port ranges). Rows
  * with a port (destination-keyed) are looked up before rows without
- * (source-keyed), exact keys before ranges. One rule does both lookups:
+ * (source-keyed), exact keys before ranges.
+ * Exact shapes without MAC (the hook chains' own lookups, the hot path) are
+ * DIRECT: their row map holds the verdict, and one lookup goes to the action
+ * chain:
+ *   <key> vmap @<shape>
+ *   meta mark set <key> map @<shape>_o meta mark vmap @act
+ * The second rule is the shape's overflow: a transaction that adds a goto
+ * element makes the kernel re-validate every jump and goto element of the
+ * table (~20 ms per 100k elements, 40–110 ms for a one-service change at
+ * 100k services), so a diff puts new and changed rows there (an action id,
+ * which the small act map turns into `goto a_<hash>`: a data-map change the
+ * kernel does not re-validate, ~3 ms), and the next full apply moves them to
+ * the direct map (datapath/overflow.ts). A packet that hits the direct map
+ * never reaches its overflow rule. The renderer puts every row into the
+ * direct map; act holds every action chain from the start, so an overflow
+ * row that reuses an action adds no goto. Other shapes (MAC-keyed ones in
+ * m4/m6, where a second rule per shape would take the worst pass past 10
+ * rules; interval maps) keep the indirection in one rule:
  *   meta mark set <key> map @<shape> meta mark vmap @act
- * The row maps hold an action id (a mark), the small act map turns it into
- * `goto a_<hash>`: adding or removing a row is then a data-map change that the
- * kernel does not re-validate (a verdict map of 400k jumps costs ~200 ms of
- * validation per transaction, still 50–110 ms for check + apply as a
- * fixed-size hash; this costs ~3 ms). The indirection costs ~20–25 ns per
- * pass (meta mark set, the act lookup). Every row-map element carries
+ * which costs ~20–25 ns per pass (meta mark set, the act lookup). Every
+ * row-map element carries
  * its own counter: the row counter. Per-service values that cannot be shared
  * live in maps keyed like the row (rate-limit objects, NAT addresses), so
  * action chains stay shared across services.
