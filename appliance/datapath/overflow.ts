@@ -32,6 +32,8 @@ function actionIds(r: RenderedRuleset): Map<string, string> {
  * Returns the number of elements in overflow maps afterwards.
  */
 export function placeOverflow(prev: RenderedRuleset, next: RenderedRuleset): number {
+  // From the renderer's layout (all rows direct), whatever `next` went through before (a check against another running ruleset).
+  compactOverflow(next);
   let ids: Map<string, string> | undefined;
   let inOverflow = 0;
   for (const s of next.sets.values()) {
@@ -100,4 +102,26 @@ export function foldOverflowCounters(counters: ElementCounters, next: RenderedRu
     }
   }
   return counters;
+}
+
+/** Rows in the overflow maps of `r`. */
+export function overflowRows(r: RenderedRuleset): number {
+  let n = 0;
+  for (const s of r.sets.values()) if (isDirect(r, s.name)) n += r.sets.get(overflowName(s.name))!.elements.size;
+  return n;
+}
+
+/** `r` with its overflow rows in their direct maps, as a new ruleset (`r` itself and the sets without overflow are shared, not copied). */
+export function compactedCopy(r: RenderedRuleset): RenderedRuleset {
+  const sets = new Map(r.sets);
+  for (const s of r.sets.values()) {
+    if (!isDirect(r, s.name)) continue;
+    const o = r.sets.get(overflowName(s.name))!;
+    if (!o.elements.size) continue;
+    sets.set(s.name, { ...s, elements: new Map(s.elements) });
+    sets.set(o.name, { ...o, elements: new Map(o.elements) });
+  }
+  const copy = { ...r, sets };
+  compactOverflow(copy);
+  return copy;
 }

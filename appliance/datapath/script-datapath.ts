@@ -14,7 +14,7 @@ import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapsho
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
 import { kernelDiff, type KernelDiff } from './netlink-refresh.js';
-import { compactOverflow, foldOverflowCounters, placeOverflow } from './overflow.js';
+import { compactedCopy, compactOverflow, foldOverflowCounters, overflowRows, placeOverflow } from './overflow.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -95,7 +95,8 @@ export class ScriptDatapath implements Datapath {
     // A full apply loads every row into its direct map; a diff adds rows to the overflow maps only (overflow.ts).
     if (opts.full) return this.full(next, 'requested');
     if (!this.current) return this.full(next, 'no running ruleset known');
-    placeOverflow(this.current, next);
+    if (opts.compact) compactOverflow(next);
+    else placeOverflow(this.current, next);
     const p = diffRulesets(this.current, next);
     if (p.kind === 'full') return this.full(next, p.reason);
     return { mode: p.diff.empty ? 'noop' : 'diff', diff: p.diff };
@@ -316,6 +317,25 @@ export class ScriptDatapath implements Datapath {
       this.applying++;
       try {
         return await this.applyNow(next, opts);
+      } finally {
+        this.applying--;
+        this.applied++;
+      }
+    });
+  }
+
+  /** Rows the running ruleset holds in overflow maps (added by diffs since the last full apply or compaction). */
+  overflowRows(): number {
+    return this.current ? overflowRows(this.current) : 0;
+  }
+
+  compact(): Promise<ApplyResult | undefined> {
+    return this.serial(async () => {
+      // Built from the running ruleset inside the queue: a commit applied meanwhile is not undone.
+      if (!this.current || !overflowRows(this.current)) return undefined;
+      this.applying++;
+      try {
+        return await this.applyNow(compactedCopy(this.current), { compact: true, check: false });
       } finally {
         this.applying--;
         this.applied++;

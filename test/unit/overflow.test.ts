@@ -119,4 +119,26 @@ describe('direct maps and overflow', () => {
     expect(full).not.toMatch(/add element netdev vcn v4_ddp_if_I0_o/);
     expect(dp.running()!.sets.get('v4_ddp_if_I0_o')!.elements.size).toBe(0);
   });
+
+  it('compaction without a full apply: one diff moves the overflow rows to their direct maps, with their counts', async () => {
+    const dp = new DryDriver();
+    const base = syntheticTable(20);
+    await dp.apply(render(base));
+    expect(await dp.compact()).toBeUndefined();
+    await dp.apply(render(plus(base, 21)));
+    expect(dp.overflowRows()).toBe(1);
+    dp.dry.answers.set(
+      `get element netdev vcn v4_ddp_if_I0_o { ${serviceIp(21)} . 80 }`,
+      `table netdev vcn {\n\tmap v4_ddp_if_I0_o {\n\t\telements = { ${serviceIp(21)} . 80 counter packets 4 bytes 400 : 0x00001234 }\n\t}\n}\n`,
+    );
+    const r = await dp.compact();
+    expect(r).toMatchObject({ mode: 'diff', carried: 1 });
+    const s = dp.dry.applied().at(-1)!;
+    expect(s).toMatch(/delete element netdev vcn v4_ddp_if_I0_o \{\n\t10\.100\.0\.21 \. 80\n\}/);
+    expect(s).toMatch(/add element netdev vcn v4_ddp_if_I0 \{\n\t10\.100\.0\.21 \. 80 counter packets 4 bytes 400 : goto a_[0-9a-f]{14}\n\}/);
+    expect(dp.overflowRows()).toBe(0);
+    // The next diff compares against the compacted table: the row stays in the direct map.
+    const again = await dp.apply(render(plus(base, 21)));
+    expect(again.mode).toBe('noop');
+  });
 });
