@@ -84,4 +84,34 @@ describe('direct maps and overflow on the kernel', () => {
     await expect.poll(delivered, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * count);
     expect((await t.engine.readCounters()).servicePorts.get('web/9')!.in).toEqual({ packets: 2 * count, bytes: 2 * count * bytes });
   });
+
+  it('compaction between commits moves an overflow row into the direct map in one diff, with its count', async () => {
+    const { W1 } = t.lab.plan.service;
+    const web = config.services.service.find((s) => s.name === 'web')!;
+    const udp9 = web.port.find((p) => p.port === 9)!;
+    web.port = web.port.filter((p) => p !== udp9);
+    await t.engine.load(structuredClone(config));
+    web.port.push(udp9);
+    expect((await t.engine.load(structuredClone(config))).mode).toBe('diff');
+    const row = t.driver.running()!.rows.get('web/9/in')!;
+    expect(locateElement(t.driver.running()!, row)!.map).toBe(`${row.map}_o`);
+
+    const count = 80;
+    const payload = 60;
+    const bytes = 20 + 8 + payload;
+    const delivered = async () => (await t.lab.serverLog('slo')).filter((l) => l.local === W1 && l.lport === 9 && l.len === payload).length;
+    await t.lab.exec('cl', 'node', '-e', udpBurst(W1, 9, count, payload));
+    await expect.poll(delivered, { timeout: 10_000 }).toBeGreaterThanOrEqual(count);
+    const before = (await t.engine.readCounters()).rows.get('web/9/in')!;
+    expect(before).toEqual({ packets: count, bytes: count * bytes });
+
+    const r = await t.engine.compact();
+    expect(r).toMatchObject({ mode: 'diff', via: 'netlink' });
+    expect(await t.engine.compact()).toBeUndefined();
+    expect(locateElement(t.driver.running()!, row)!.map).toBe(row.map);
+    expect(await kernelElement(row.map, row.key)).toMatch(new RegExp(`counter packets ${count} bytes ${count * bytes} : goto a_[0-9a-f]{14}$`));
+    await t.lab.exec('cl', 'node', '-e', udpBurst(W1, 9, count, payload));
+    await expect.poll(delivered, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * count);
+    expect((await t.engine.readCounters()).rows.get('web/9/in')).toEqual({ packets: 2 * count, bytes: 2 * count * bytes });
+  });
 });
