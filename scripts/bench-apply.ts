@@ -96,8 +96,11 @@ async function main(): Promise<void> {
     await driver.apply(plus);
     await driver.apply(base);
     const firstMs = performance.now() - w0;
+    const walls: number[] = [];
     for (let k = 0; k < REPEAT; k++) {
+      const w1 = performance.now();
       const a = await driver.apply(plus);
+      walls.push(performance.now() - w1);
       if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
       adds.push(a.checkMs + a.applyMs);
       parts.push(`${a.checkMs.toFixed(0)}+${a.applyMs.toFixed(0)}`);
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     console.log(
       `${String(n).padStart(8)} ${String(base.stats.rows).padStart(7)} ${String(base.stats.elements).padStart(9)} ${(full.scriptBytes / 1e6).toFixed(1).padStart(5)} MB ${ms(renderMs)}  ${ms(full.checkMs)} + ${ms(full.applyMs)}` +
         `     ${ms(median(adds))} (${via}; check+apply ${parts.join(', ')})  ${ms(median(dels))}  ${ms(readMs)}   first add+remove ${ms(firstMs)}` +
-        `   add with a new action ${ms(median(newAct))}`,
+        `   add with a new action ${ms(median(newAct))}   add wall time (diff worked out + applied) ${ms(median(walls))}`,
     );
   }
   console.log('');
