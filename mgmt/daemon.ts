@@ -17,6 +17,8 @@
  *           interface dhcp blocks, with its hosts and lease files in DIR; --names-listen ADDR (repeatable)
  *           answers there when service-names names no listen address; --names-port N (default 53)
  * --sample-every S  write an accounting sample (billing counters) every S seconds (default 60)
+ * --compact-every S  move rows that commits put into overflow maps into the direct maps every S
+ *           seconds (default 30; 0: only full applies do it; appliance/datapath/overflow.ts)
  * --netconf-max-message BYTES   the largest NETCONF message accepted (default 16 MiB)
  * --admin-password-file PATH
  *           while the store has no users, create `admin` with the password in PATH
@@ -244,6 +246,7 @@ function parseArgs(argv: string[]): DaemonOptions & { stdio: boolean; user: stri
     else if (a === '--names-listen') o.names = { dir: '', ...o.names, defaultListen: [...(o.names?.defaultListen ?? []), value()] };
     else if (a === '--names-port') o.names = { dir: '', ...o.names, port: Number(value()) };
     else if (a === '--sample-every') o.sampleEveryMs = Number(value()) * 1000;
+    else if (a === '--compact-every') o.compactEveryMs = Number(value()) * 1000;
     else if (a === '--netconf-max-message') o.netconf = { ...o.netconf, maxMessage: Number(value()) };
     else if (a === '--admin-password-file') o.netconf = { ...o.netconf, adminPassword: readFileSync(value(), 'utf8').replace(/\r?\n$/, '') };
     else if (a === '--health') o.health = {};
@@ -260,7 +263,7 @@ async function main(): Promise<void> {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
     process.stderr.write(
-      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--names-dir DIR [--names-listen ADDR] [--names-port N]] [--sample-every S] [--admin-password-file PATH] [--health]\n`,
+      `vcnd: ${(e as Error).message}\nusage: daemon.ts --db PATH [--netns NS] [--table NAME] [--history N] [--boot] [--stdio] [--user NAME] [--netconf-port N] [--netconf-host ADDR] [--netconf-socket PATH] [--netconf-max-message BYTES] [--snmp-dir DIR] [--names-dir DIR [--names-listen ADDR] [--names-port N]] [--sample-every S] [--compact-every S] [--admin-password-file PATH] [--health]\n`,
     );
     process.exit(2);
   }
