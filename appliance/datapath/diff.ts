@@ -63,8 +63,16 @@ export type DiffPlan = { kind: 'diff'; diff: RulesetDiff } | { kind: 'full'; rea
 const sameSet = (a: NftSet, b: NftSet) => a.keyType === b.keyType && a.dataType === b.dataType && a.interval === b.interval && a.counter === b.counter;
 const sameRules = (a: NftChain, b: NftChain) => a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]);
 
+export interface DiffOptions {
+  /**
+   * Sets whose every element in `next` is known to be in `prev` with the same data (the direct maps
+   * after overflow placement, datapath/overflow.ts): only their removed elements are looked for.
+   */
+  subsetOfPrev?: ReadonlySet<string>;
+}
+
 /** Plan the change from `prev` to `next`; a full replace when the two cannot be bridged by a diff. */
-export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): DiffPlan {
+export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset, opts: DiffOptions = {}): DiffPlan {
   if (prev.table !== next.table) return { kind: 'full', reason: `table name changes (${prev.table} → ${next.table})` };
   for (const [name, s] of next.sets) {
     const p = prev.sets.get(name);
@@ -116,7 +124,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
     else {
       const before = p.elements;
       const after = s.elements;
-      after.forEach((v, k) => {
+      if (!opts.subsetOfPrev?.has(s.name)) after.forEach((v, k) => {
         const old = before.get(k);
         if (old === undefined) adds.push(k);
         else if (old !== v) {

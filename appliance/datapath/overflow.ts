@@ -29,9 +29,10 @@ function actionIds(r: RenderedRuleset): Map<string, string> {
  * Rows of `next`'s direct maps that `prev` does not hold with the same verdict
  * in the same direct map go to the overflow maps (as action ids). Changes
  * `next` in place; running it again with the same `prev` changes nothing.
- * Returns the number of elements in overflow maps afterwards.
+ * Returns the number of elements in overflow maps afterwards; `subsetOfPrev`
+ * collects the direct maps whose elements are now all in `prev`'s (for diffRulesets).
  */
-export function placeOverflow(prev: RenderedRuleset, next: RenderedRuleset): number {
+export function placeOverflow(prev: RenderedRuleset, next: RenderedRuleset, subsetOfPrev?: Set<string>): number {
   // From the renderer's layout (all rows direct), whatever `next` went through before (a check against another running ruleset).
   compactOverflow(next);
   let ids: Map<string, string> | undefined;
@@ -41,6 +42,8 @@ export function placeOverflow(prev: RenderedRuleset, next: RenderedRuleset): num
     const o = next.sets.get(overflowName(s.name))!;
     const before = prev.sets.get(s.name);
     const had = before && before.dataType === 'verdict' ? before.elements : undefined;
+    // Afterwards every element of this direct map is in prev's with the same verdict: the diff need not compare them again.
+    if (had) subsetOfPrev?.add(s.name);
     const move: string[] = [];
     s.elements.forEach((v, k) => {
       if (had?.get(k) !== v) move.push(k);

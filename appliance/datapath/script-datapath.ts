@@ -95,9 +95,10 @@ export class ScriptDatapath implements Datapath {
     // A full apply loads every row into its direct map; a diff adds rows to the overflow maps only (overflow.ts).
     if (opts.full) return this.full(next, 'requested');
     if (!this.current) return this.full(next, 'no running ruleset known');
+    const subsetOfPrev = new Set<string>();
     if (opts.compact) compactOverflow(next);
-    else placeOverflow(this.current, next);
-    const p = diffRulesets(this.current, next);
+    else placeOverflow(this.current, next, subsetOfPrev);
+    const p = diffRulesets(this.current, next, { subsetOfPrev });
     if (p.kind === 'full') return this.full(next, p.reason);
     return { mode: p.diff.empty ? 'noop' : 'diff', diff: p.diff };
   }

@@ -10,6 +10,7 @@ import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import { locateElement, type RenderedRuleset } from '../../appliance/compile/render-model.js';
 import type { SequenceTable } from '../../appliance/compile/sequence-table.js';
 import { snapshotCounters } from '../../appliance/datapath/counters.js';
+import { diffRulesets } from '../../appliance/datapath/diff.js';
 import { DryDriver } from '../../appliance/datapath/dry-driver.js';
 import { compactOverflow, foldOverflowCounters, placeOverflow } from '../../appliance/datapath/overflow.js';
 import { serviceIp, syntheticFacts, syntheticService, syntheticTable } from './render-synthetic.js';
@@ -19,6 +20,10 @@ const plus = (t: SequenceTable, k: number): SequenceTable => {
   const { policy, rows } = syntheticService(k);
   return { rows: [...t.rows, ...rows], services: [...t.services, policy] };
 };
+const minus = (t: SequenceTable, service: string): SequenceTable => ({
+  rows: t.rows.filter((r) => r.service !== service),
+  services: t.services.filter((p) => p.service !== service),
+});
 const elements = (r: RenderedRuleset, set: string) => [...r.sets.get(set)!.elements];
 
 describe('direct maps and overflow', () => {
@@ -63,6 +68,23 @@ describe('direct maps and overflow', () => {
     const again = render(changed);
     expect(placeOverflow(next, again)).toBe(2);
     expect(elements(again, 'v4_ddp_if_I0_o')).toEqual(elements(next, 'v4_ddp_if_I0_o'));
+  });
+
+  it('the diff after placement is the same whether or not it is told which direct maps hold only unchanged rows', () => {
+    const base = syntheticTable(30);
+    const prev = render(base);
+    const changed = plus(minus(base, 's4'), 31);
+    const a = render(changed);
+    const b = render(changed);
+    const subset = new Set<string>();
+    placeOverflow(prev, a, subset);
+    placeOverflow(prev, b);
+    expect([...subset]).toEqual(['v4_ddp_if_I0']);
+    const da = diffRulesets(prev, a, { subsetOfPrev: subset });
+    const db = diffRulesets(prev, b);
+    if (da.kind !== 'diff' || db.kind !== 'diff') throw new Error('expected diffs');
+    expect(da.diff.script()).toBe(db.diff.script());
+    expect(da.diff.script()).toMatch(/delete element netdev vcn v4_ddp_if_I0 \{\n\t10\.100\.0\.4 \. 80\n\}/);
   });
 
   it('compaction moves overflow rows back to the direct map with their verdicts', () => {
