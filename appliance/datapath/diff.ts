@@ -150,9 +150,19 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset, opts:
   const carry: CarriedRow[] = [];
   if (added.size) {
     // A row names its element by the direct map; it may live in that map's overflow (overflow.ts).
-    const ovf = (map: string) => overflowName(map);
+    // Looked up by the direct map's name: no name built per row (400k rows at 100k services).
+    const addedOverflow = new Map<string, { map: string; keys: Set<string> }>();
+    for (const name of next.sets.keys()) {
+      const keys = added.get(overflowName(name));
+      if (keys) addedOverflow.set(name, { map: overflowName(name), keys });
+    }
     for (const [id, row] of next.rows) {
-      const to = added.get(row.map)?.has(row.key) ? row.map : added.get(ovf(row.map))?.has(row.key) ? ovf(row.map) : undefined;
+      let to: string | undefined;
+      if (added.get(row.map)?.has(row.key)) to = row.map;
+      else {
+        const o = addedOverflow.get(row.map);
+        if (o?.keys.has(row.key)) to = o.map;
+      }
       if (to === undefined) continue;
       const old = prev.rows.get(id);
       if (!old) continue;
