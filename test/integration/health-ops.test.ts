@@ -173,6 +173,17 @@ describe('health detection and service operations', () => {
     expect(tables.stdout).not.toContain('vcntrace_');
   }, 120_000);
 
+  it('health probes are neither steered nor billed: TCP probes of the server of web leave every service counter still', async () => {
+    const counters = async () => JSON.parse((await vcn(['show', 'counters', '--json'])).stdout) as { service: string; port: string; out: { packets: number } }[];
+    const before = await counters();
+    // Each validation probes web's server with a half-open handshake: its SYN-ACK comes back through the port that carries web's replies.
+    for (let i = 0; i < 3; i++) {
+      const hops = named(await rpc('validate-service', '<service>web</service><port>80</port>'), 'hop');
+      expect(hops.at(-1)).toMatchObject({ check: 'tcp', result: 'pass' });
+    }
+    expect(await counters()).toEqual(before);
+  }, 60_000);
+
   it('validate-service probes every hop in order with latencies, and names the broken hop', async () => {
     const ok = await rpc('validate-service', '<service>web</service>');
     const hops = named(ok, 'hop');
