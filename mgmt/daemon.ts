@@ -62,7 +62,7 @@ export interface DaemonOptions {
   snmp?: SnmpOptions;
   /** Service names and DHCP (dnsmasq); none when absent. */
   names?: NamesOptions;
-  /** Accounting sample interval (ms, default 60000; 0: no sampler). */
+  /** Accounting sample interval (ms; default: system/accounting/sample-interval of the running configuration; 0: no sampler). */
   sampleEveryMs?: number;
   /** Health checking and failover (mgmt/health); off when absent. */
   health?: HealthDaemonOptions;
@@ -114,8 +114,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   // ---- billing counters, accounting samples, SNMP (mgmt/accounting, mgmt/snmp) ----
   const billing = new Billing(store.db, datapath);
-  const sampleEvery = opts.sampleEveryMs ?? 60_000;
-  const sampler = sampleEvery > 0 ? new AccountingSampler(store, billing, { everyMs: sampleEvery, log }) : undefined;
+  // At system/accounting/sample-interval unless --sample-every fixes it (0: no sampling).
+  const sampler = opts.sampleEveryMs !== 0 ? new AccountingSampler(store, billing, { everyMs: opts.sampleEveryMs, log }) : undefined;
   sampler?.start();
   let snmp: SnmpService | undefined;
   if (opts.snmp) {
