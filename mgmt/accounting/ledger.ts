@@ -36,6 +36,12 @@ export interface BilledCounters extends Iterable<[string, Billed]> {
   readonly size: number;
 }
 
+/** Ledger slots of a reading's counters by position (CounterLedger.bind). */
+export interface SlotBinding {
+  slots: Int32Array;
+  layout: number;
+}
+
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 const big = (v: number | bigint) => (typeof v === 'bigint' ? v : BigInt(v));
 
@@ -54,6 +60,8 @@ export class CounterLedger implements BilledCounters {
   /** The reading each slot was last seen in: what is not in the latest one is forgotten. */
   private seen = new Uint32Array(1024);
   private epoch = 0;
+  /** Bumped whenever slots are freed: a SlotBinding made before is stale. */
+  private layout = 0;
   private basePackets = new BigUint64Array(1024);
   private baseBytes = new BigUint64Array(1024);
   private lastPackets = new BigUint64Array(1024);
@@ -158,12 +166,81 @@ export class CounterLedger implements BilledCounters {
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
-    for (const [id, i] of this.slots) {
-      if (this.seen[i] === epoch) continue;
-      gone.push(id);
-      this.free.push(i);
+    for (const [id, i] of this.slots) if (this.seen[i] !== epoch) gone.push(id);
+    this.forget(gone, epoch);
+    this.persist(changed, gone);
+    return this;
+  }
+
+  /** Slots of counter ids given by position (-1: not a counter yet), for observeSlots(). */
+  bind(n: number, idAt: (p: number) => string): SlotBinding {
+    const slots = new Int32Array(n);
+    for (let p = 0; p < n; p++) slots[p] = this.slots.get(idAt(p)) ?? -1;
+    return { slots, layout: this.layout };
+  }
+
+  /** Whether a binding's slots are still the counters' (no slot freed since it was made). */
+  valid(b: SlotBinding): boolean {
+    return b.layout === this.layout;
+  }
+
+  /**
+   * observe() for a reading given by position: counts in two arrays, the
+   * counters' slots in a binding (made once per ruleset) — a reading of 620k
+   * counters then creates no id strings and no objects. `idAt` names a
+   * position whose counter is new.
+   */
+  observeSlots(b: SlotBinding, idAt: (p: number) => string, packets: Float64Array, bytes: Float64Array, now: number): BilledCounters {
+    if (!this.valid(b)) throw new Error('the ledger binding is stale');
+    const changed: number[] = [];
+    const epoch = ++this.epoch;
+    const slots = b.slots;
+    for (let at = 0; at < slots.length; at++) {
+      const p = BigInt(packets[at]);
+      const c = BigInt(bytes[at]);
+      let i = slots[at];
+      if (i < 0) {
+        i = this.slots.get(idAt(at)) ?? -1;
+        if (i < 0) {
+          i = this.slotFor(idAt(at));
+          this.basePackets[i] = 0n;
+          this.baseBytes[i] = 0n;
+          this.lastPackets[i] = p;
+          this.lastBytes[i] = c;
+          this.since[i] = now;
+          changed.push(i);
+        }
+        slots[at] = i;
+      }
+      if (this.seen[i] !== epoch && (p !== this.lastPackets[i] || c !== this.lastBytes[i])) {
+        if (p < this.lastPackets[i]) this.basePackets[i] = U64(this.basePackets[i] + this.lastPackets[i] - p);
+        if (c < this.lastBytes[i]) this.baseBytes[i] = U64(this.baseBytes[i] + this.lastBytes[i] - c);
+        this.lastPackets[i] = p;
+        this.lastBytes[i] = c;
+        changed.push(i);
+      }
+      this.seen[i] = epoch;
     }
-    for (const id of gone) this.slots.delete(id);
+    const gone: string[] = [];
+    for (const [id, i] of this.slots) if (this.seen[i] !== epoch) gone.push(id);
+    this.forget(gone, epoch);
+    // The binding's own slots were all seen: it stays valid.
+    b.layout = this.layout;
+    this.persist(changed, gone);
+    return this;
+  }
+
+  private forget(gone: string[], epoch: number): void {
+    for (const id of gone) {
+      const i = this.slots.get(id)!;
+      if (this.seen[i] === epoch) continue;
+      this.free.push(i);
+      this.slots.delete(id);
+    }
+    if (gone.length) this.layout++;
+  }
+
+  private persist(changed: number[], gone: string[]): void {
     if (changed.length || gone.length) {
       const put = this.db.prepare('INSERT OR REPLACE INTO counter_base (id, base_packets, base_bytes, last_packets, last_bytes, since) VALUES (?, ?, ?, ?, ?, ?)');
       const del = this.db.prepare('DELETE FROM counter_base WHERE id = ?');
@@ -173,7 +250,6 @@ export class CounterLedger implements BilledCounters {
         for (const id of gone) del.run(id);
       })();
     }
-    return this;
   }
 
   /** The counters as last observed (no kernel reading). */
