@@ -17,6 +17,7 @@
  * row comes back it starts at zero with a new discontinuity time.
  */
 import type Database from 'better-sqlite3';
+import { IdTable } from './id-table.js';
 
 export interface RawCount {
   packets: number | bigint;
@@ -52,9 +53,8 @@ const big = (v: number | bigint) => (typeof v === 'bigint' ? v : BigInt(v));
  * bytes each outside it. Values are computed when read.
  */
 export class CounterLedger implements BilledCounters {
-  private readonly slots = new Map<string, number>();
-  /** Slot → id, for persisting changed slots without a list of [id, slot] pairs. */
-  private readonly ids: string[] = [];
+  /** Counter id ↔ slot (id-table.ts: a Map of 620k ids cost ~28 MB, and as much again in garbage while it grew). */
+  private readonly slots = new IdTable();
   private readonly free: number[] = [];
   private used = 0;
   /** The reading each slot was last seen in: what is not in the latest one is forgotten. */
@@ -98,7 +98,7 @@ export class CounterLedger implements BilledCounters {
   }
 
   *[Symbol.iterator](): Iterator<[string, Billed]> {
-    for (const [id, i] of this.slots) yield [id, this.valueAt(i)];
+    for (const [id, i] of this.slots.entries()) yield [id, this.valueAt(i)];
   }
 
   private valueAt(i: number): Billed {
@@ -112,7 +112,6 @@ export class CounterLedger implements BilledCounters {
       if (i >= this.since.length) this.grow();
     }
     this.slots.set(id, i);
-    this.ids[i] = id;
     return i;
   }
 
@@ -122,6 +121,7 @@ export class CounterLedger implements BilledCounters {
 
   /** Room for n slots in all. Sized to what is asked (doubling left ~40% of 1M slots unused at 620k counters). */
   private reserve(n: number): void {
+    this.slots.reserve(n);
     if (n <= this.since.length) return;
     const more = <T extends BigUint64Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
@@ -172,7 +172,7 @@ export class CounterLedger implements BilledCounters {
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
-    for (const [id, i] of this.slots) if (this.seen[i] !== epoch) gone.push(id);
+    for (const [id, i] of this.slots.entries()) if (this.seen[i] !== epoch) gone.push(id);
     this.forget(gone, epoch);
     this.persist(changed, gone);
     return this;
@@ -208,16 +208,14 @@ export class CounterLedger implements BilledCounters {
       const c = BigInt(bytes[at]);
       let i = slots[at];
       if (i < 0) {
-        i = this.slots.get(idAt(at)) ?? -1;
-        if (i < 0) {
-          i = this.slotFor(idAt(at));
-          this.basePackets[i] = 0n;
-          this.baseBytes[i] = 0n;
-          this.lastPackets[i] = p;
-          this.lastBytes[i] = c;
-          this.since[i] = now;
-          changed.push(i);
-        }
+        // Not a counter when the binding was made (positions name distinct counters: none made since).
+        i = this.slotFor(idAt(at));
+        this.basePackets[i] = 0n;
+        this.baseBytes[i] = 0n;
+        this.lastPackets[i] = p;
+        this.lastBytes[i] = c;
+        this.since[i] = now;
+        changed.push(i);
         slots[at] = i;
       }
       if (this.seen[i] !== epoch && (p !== this.lastPackets[i] || c !== this.lastBytes[i])) {
@@ -230,7 +228,7 @@ export class CounterLedger implements BilledCounters {
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
-    for (const [id, i] of this.slots) if (this.seen[i] !== epoch) gone.push(id);
+    for (const [id, i] of this.slots.entries()) if (this.seen[i] !== epoch) gone.push(id);
     this.forget(gone, epoch);
     // The binding's own slots were all seen: it stays valid.
     b.layout = this.layout;
@@ -254,7 +252,7 @@ export class CounterLedger implements BilledCounters {
       const del = this.db.prepare('DELETE FROM counter_base WHERE id = ?');
       this.db.transaction(() => {
         for (const i of changed)
-          put.run(this.ids[i], String(this.basePackets[i]), String(this.baseBytes[i]), String(this.lastPackets[i]), String(this.lastBytes[i]), this.since[i]);
+          put.run(this.slots.idOf(i), String(this.basePackets[i]), String(this.baseBytes[i]), String(this.lastPackets[i]), String(this.lastBytes[i]), this.since[i]);
         for (const id of gone) del.run(id);
       })();
     }
