@@ -8,6 +8,7 @@ import { compile, type RuntimeState } from './compile/compile.js';
 import { deviceLegsOf, type DataplaneFacts } from './compile/render-facts.js';
 import type { RenderedRuleset } from './compile/render-model.js';
 import { renderRuleset } from './compile/render-nft.js';
+import { clearAddressCaches } from './compile/render-addr.js';
 import type { SequenceTable } from './compile/sequence-table.js';
 import type { ApplyOptions, ApplyResult, CounterSnapshot, Datapath } from './datapath/datapath.js';
 import type { Config } from './model/config.generated.js';
@@ -57,6 +58,7 @@ export class Engine {
       },
     };
     const ruleset = renderRuleset(table, facts, { tableName: this.options.tableName ?? 'vcn' });
+    clearAddressCaches();
     return { config, table, ruleset };
   }
 

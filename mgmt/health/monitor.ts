@@ -152,7 +152,7 @@ export class HealthMonitor {
     const id = this.o.store.runningId();
     if (id === this.configId) return;
     this.configId = id;
-    this.config = this.o.store.running().config;
+    this.config = this.o.store.running({ readonly: true }).config;
     try {
       this.macs = (await this.o.facts()).interfaceMacs;
     } catch (e) {
@@ -283,7 +283,7 @@ export class HealthMonitor {
       if (failed.has(name)) return;
       failed.add(name);
       const after: RuntimeState = { ...before, failed };
-      const config = this.o.store.running().config;
+      const config = this.o.store.running({ readonly: true }).config;
       const impact = config ? healthImpact(config, before, after) : { moves: [], unavailable: [], restored: [] };
       const t0 = performance.now();
       let r: CommitResult;
@@ -322,7 +322,7 @@ export class HealthMonitor {
     const failed = new Set(before.failed);
     failed.delete(name);
     const after: RuntimeState = { ...before, failed };
-    const config = this.o.store.running().config;
+    const config = this.o.store.running({ readonly: true }).config;
     const impact = config ? healthImpact(config, before, after) : { moves: [], unavailable: [], restored: [] };
     const run = this.commits.then(async () => {
       this.committing = true;

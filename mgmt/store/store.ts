@@ -5,6 +5,7 @@
  * log, events and accounting samples. Every write that belongs together is
  * one SQLite transaction; a crash leaves either all of it or none.
  */
+import { internConfig, unsharedCopy } from './config-intern.js';
 import Database from 'better-sqlite3';
 import { VcnError } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
@@ -165,20 +166,23 @@ export class Store {
     const id = Number(this.db.prepare('INSERT INTO snapshot (manifest, raw_bytes) VALUES (?, ?)').run(enc.manifest, enc.rawBytes).lastInsertRowid);
     const link = this.db.prepare('INSERT OR IGNORE INTO snapshot_chunk (snapshot_id, hash) VALUES (?, ?)');
     for (const hash of new Set(manifestChunks(enc.manifest))) link.run(id, hash);
-    this.remember(id, structuredClone(config));
+    this.remember(id, internConfig(unsharedCopy(config)));
     return id;
   }
 
-  /** A snapshot's configuration: a copy, or with `readonly` the cached object itself (callers must not change it). */
+  /**
+   * A snapshot's configuration: a copy, or with `readonly` the cached object
+   * itself, frozen, its equal parts shared (config-intern.ts).
+   */
   private readSnapshot(id: number, readonly = false): Config {
     const hit = this.cache.get(id);
-    if (hit) return readonly ? hit : structuredClone(hit);
+    if (hit) return readonly ? hit : unsharedCopy(hit);
     const row = this.db.prepare('SELECT manifest FROM snapshot WHERE id = ?').get(id) as { manifest: Buffer } | undefined;
     if (!row) throw new VcnError('NO_SUCH_COMMIT', `snapshot ${id} does not exist`);
     const get = this.db.prepare('SELECT data FROM chunk WHERE hash = ?').pluck();
-    const config = decodeSnapshot(row.manifest, (h) => get.get(h) as Buffer | undefined) as Config;
+    const config = internConfig(decodeSnapshot(row.manifest, (h) => get.get(h) as Buffer | undefined) as Config);
     this.remember(id, config);
-    return readonly ? config : structuredClone(config);
+    return readonly ? config : unsharedCopy(config);
   }
 
   /**
