@@ -79,6 +79,17 @@ export class Engine {
     return this.apply(await this.prepare(config, state), opts);
   }
 
+  /**
+   * Moves rows that diffs put into overflow maps into their direct maps (datapath/overflow.ts):
+   * one transaction, counts carried. Undefined when there is nothing to move or the datapath cannot.
+   */
+  async compact(): Promise<ApplyResult | undefined> {
+    const result = await this.options.datapath.compact?.();
+    const now = this.options.datapath.running();
+    if (result && now) this.current = { ruleset: now };
+    return result;
+  }
+
   running(): Running | undefined {
     return this.current;
   }

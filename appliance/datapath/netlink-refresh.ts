@@ -10,7 +10,7 @@
  * counters. Any difference in the skeleton: undefined, and the caller
  * replaces the table. Pure.
  */
-import { objectKey, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
+import { isDirect, objectKey, overflowName, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
 import type { CounterValue } from '../compile/render-print.js';
 import { batchMark, SetElementMessages, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { encodable, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_NETDEV, nftType, NLM_F_ACK, NLM_F_REQUEST, NlWriter, SetEncoder } from './netlink-encode.js';
@@ -223,9 +223,17 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
     const keys: string[] = [];
     const gone: number[][] = [];
     const counters = new Map<string, CounterValue>();
+    // A direct map's rows that a diff put in its overflow come back here with their counts (datapath/overflow.ts).
+    const spill = isDirect(r, s.name) ? liveSets.get(overflowName(s.name)) : undefined;
     s.elements.forEach((data, key) => {
       const k = enc.keyString(key);
       const i = had.index.get(k);
+      const j = i === undefined ? spill?.index.get(k) : undefined;
+      if (j !== undefined) {
+        const x = elementAttr(buf, spill!.start[j], spill!.end[j], 7) ?? elementAttr(buf, spill!.start[j], spill!.end[j], 11);
+        const c = x ? counterOf(buf, x) : undefined;
+        if (c) counters.set(key, c);
+      }
       if (i !== undefined) {
         had.index.delete(k);
         if (had.data[i] === enc.dataSignature(data)) {

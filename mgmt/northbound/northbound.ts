@@ -171,6 +171,15 @@ export class Northbound {
     });
   }
 
+  /**
+   * Moves rows that commits put into overflow maps into the direct maps (one transaction, counts
+   * carried; appliance/datapath/overflow.ts), between commits. Undefined when there was nothing to do.
+   */
+  compact(): Promise<ApplyResult | undefined> {
+    if (this.stopped || !this.dataplane.compact) return Promise.resolve(undefined);
+    return this.serial(() => this.dataplane.compact!());
+  }
+
   /** Stops the confirm timer and waits for the operation in progress. A pending confirmation stays in the store. */
   async stop(): Promise<void> {
     this.stopped = true;
