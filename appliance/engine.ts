@@ -8,9 +8,11 @@ import { compile, type RuntimeState } from './compile/compile.js';
 import { deviceLegsOf, type DataplaneFacts } from './compile/render-facts.js';
 import type { RenderedRuleset } from './compile/render-model.js';
 import { renderRuleset } from './compile/render-nft.js';
+import { clearAddressCaches } from './compile/render-addr.js';
 import type { SequenceTable } from './compile/sequence-table.js';
 import type { ApplyOptions, ApplyResult, CounterSnapshot, Datapath } from './datapath/datapath.js';
 import type { Config } from './model/config.generated.js';
+import { probeSourcesToAccept } from './probe-sources.js';
 
 /** Kernel facts the engine reads (interface MACs, neighbours); the real one asks the kernel, tests pass fixed ones. */
 export type FactsSource = () => Promise<Pick<DataplaneFacts, 'interfaceMacs' | 'neighbors'>>;
@@ -48,13 +50,15 @@ export class Engine {
       interfaces: config.interfaces.interface.filter((i) => i.role !== 'management' && kernel.interfaceMacs[i.name]).map((i) => i.name),
       local: {
         // The engine's own addresses: the daemon's, and those configured on its interfaces (DHCP and DNS for devices).
-        addresses: [...(this.options.localAddresses ?? []), ...config.interfaces.interface.flatMap((i) => i.address)],
+        // And the sources of its own probes where their replies would look like a service's (probe-sources.ts).
+        addresses: [...(this.options.localAddresses ?? []), ...config.interfaces.interface.flatMap((i) => i.address), ...probeSourcesToAccept(config.devices.device)],
         arp: true,
         nd: true,
         dhcp: config.interfaces.interface.some((i) => i.dhcp !== undefined),
       },
     };
     const ruleset = renderRuleset(table, facts, { tableName: this.options.tableName ?? 'vcn' });
+    clearAddressCaches();
     return { config, table, ruleset };
   }
 

@@ -13,7 +13,8 @@ export interface ProcessResult {
   timedOut: boolean;
 }
 
-export function runProcess(argv: string[], opts: { input?: string | Buffer; timeoutMs: number }): Promise<ProcessResult> {
+/** `onStdout`: standard output goes there as it arrives (not collected: `stdout` is empty), for outputs too big to hold. */
+export function runProcess(argv: string[], opts: { input?: string | Buffer; timeoutMs: number; onStdout?: (chunk: Buffer) => void }): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -23,7 +24,8 @@ export function runProcess(argv: string[], opts: { input?: string | Buffer; time
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    const onStdout = opts.onStdout;
+    child.stdout.on('data', onStdout ? (b: Buffer) => onStdout(b) : (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     // A program that exits before reading its stdin must not crash us with EPIPE.
     child.stdin.on('error', () => undefined);

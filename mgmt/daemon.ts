@@ -65,7 +65,7 @@ export interface DaemonOptions {
   snmp?: SnmpOptions;
   /** Service names and DHCP (dnsmasq); none when absent. */
   names?: NamesOptions;
-  /** Accounting sample interval (ms, default 60000; 0: no sampler). */
+  /** Accounting sample interval (ms; default: system/accounting/sample-interval of the running configuration; 0: no sampler). */
   sampleEveryMs?: number;
   /** How often rows that commits put into overflow maps move into the direct maps (ms, default 30000; 0: never between full applies). */
   compactEveryMs?: number;
@@ -119,8 +119,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   // ---- billing counters, accounting samples, SNMP (mgmt/accounting, mgmt/snmp) ----
   const billing = new Billing(store.db, datapath);
-  const sampleEvery = opts.sampleEveryMs ?? 60_000;
-  const sampler = sampleEvery > 0 ? new AccountingSampler(store, billing, { everyMs: sampleEvery, log }) : undefined;
+  // At system/accounting/sample-interval unless --sample-every fixes it (0: no sampling).
+  const sampler = opts.sampleEveryMs !== 0 ? new AccountingSampler(store, billing, { everyMs: opts.sampleEveryMs, log }) : undefined;
   sampler?.start();
   const compactor = new OverflowCompactor(northbound, { everyMs: opts.compactEveryMs ?? 30_000, log });
   compactor.start();

@@ -4,11 +4,12 @@
  * Keys printed by nft are brought to the renderer's canonical text so that
  * they can be looked up in the rendered model. Pure.
  */
-import type { NftSet, RenderedRuleset } from '../compile/render-model.js';
-import { overflowName, rowElements } from '../compile/render-model.js';
+import { overflowName, type NftSet, type RenderedRuleset, type RowElement } from '../compile/render-model.js';
 import type { CounterValue, ElementCounters } from '../compile/render-print.js';
 import { canonicalAddress, formatSpan, normalizeMac, parseSpan } from '../compile/render-addr.js';
-import type { CounterSnapshot, ServicePortCounters } from './datapath.js';
+import type { CounterSnapshot } from './datapath.js';
+import { counterIndexOf } from './counter-index.js';
+import { indexedSnapshot } from './counter-snapshot.js';
 
 type Json = Record<string, unknown>;
 
@@ -136,36 +137,28 @@ export function countersFromElementText(text: string, set: Pick<NftSet, 'keyType
   return out;
 }
 
-/** Attribute kernel counters to the model's rows, ACL rules and service ports. */
+/**
+ * Attribute kernel counters (Maps by key text: the `nft -j list` fallback and
+ * tests) to the model's rows, ACL rules and service ports.
+ */
 export function snapshotCounters(model: RenderedRuleset, kernel: KernelCounters, at = new Date()): CounterSnapshot {
-  const rows = new Map<string, CounterValue>();
-  const servicePorts = new Map<string, ServicePortCounters>();
+  const index = counterIndexOf(model);
+  const packets = new Float64Array(index.slots);
+  const bytes = new Float64Array(index.slots);
+  const put = (slot: number, e: RowElement) => {
+    // Rows of a direct map added by a diff live in its overflow until compacted (datapath/overflow.ts).
+    const v = slot >= 0 ? (kernel.elements.get(e.map)?.get(e.key) ?? kernel.elements.get(overflowName(e.map))?.get(e.key)) : undefined;
+    if (!v) return;
+    // Rows may share an element: set, not add.
+    packets[slot] = v.packets;
+    bytes[slot] = v.bytes;
+  };
+  let r = 0;
   for (const row of model.rows.values()) {
-    let packets = 0;
-    let bytes = 0;
-    for (const e of rowElements(row)) {
-      // Rows of a direct map added by a diff live in its overflow until the next full apply (datapath/overflow.ts).
-      const v = kernel.elements.get(e.map)?.get(e.key) ?? kernel.elements.get(overflowName(e.map))?.get(e.key);
-      if (v) {
-        packets += v.packets;
-        bytes += v.bytes;
-      }
-    }
-    rows.set(row.id, { packets, bytes });
-    if (row.role === 'hop') continue;
-    const k = `${row.service}/${row.servicePort ?? '-'}`;
-    let sp = servicePorts.get(k);
-    if (!sp) {
-      sp = { service: row.service, servicePort: row.servicePort, in: { packets: 0, bytes: 0 }, out: { packets: 0, bytes: 0 } };
-      servicePorts.set(k, sp);
-    }
-    const side = row.role === 'in' ? sp.in : sp.out;
-    side.packets += packets;
-    side.bytes += bytes;
+    put(index.rowSlot[r], row);
+    const more = index.rowMore.get(r);
+    if (more) row.more!.forEach((e, i) => put(more[i], e));
+    r++;
   }
-  const acl = new Map<string, CounterValue>();
-  for (const name of model.aclCounters.keys()) acl.set(name, kernel.objects.get(name) ?? { packets: 0, bytes: 0 });
-  const share = new Map<string, CounterValue>();
-  for (const name of model.shareCounters?.keys() ?? []) share.set(name, kernel.objects.get(name) ?? { packets: 0, bytes: 0 });
-  return { at, rows, acl, share, servicePorts };
+  return indexedSnapshot(model, index, packets, bytes, kernel.objects, at);
 }

@@ -65,17 +65,26 @@ export interface ServicePortCounters {
   out: CounterValue;
 }
 
+/** Counts by name, read-only: a Map, or a view over typed arrays (counter-snapshot.ts). */
+export interface CounterTable<V> extends Iterable<[string, V]> {
+  get(key: string): V | undefined;
+  readonly size: number;
+  keys(): Iterable<string>;
+  values(): Iterable<V>;
+  entries(): Iterable<[string, V]>;
+}
+
 export interface CounterSnapshot {
   /** When the kernel was read. */
   at: Date;
   /** Row id (RowCounter.id) → counts. Bytes are L3 bytes at ingress; packets are skbs (GRO may merge). */
-  rows: Map<string, CounterValue>;
+  rows: CounterTable<CounterValue>;
   /** ACL counter name (AclCounter.name) → counts. */
   acl: Map<string, CounterValue>;
   /** Per-member counter of a load-shared row (ShareCounter.name) → counts. Optional so older snapshots stay valid. */
   share?: Map<string, CounterValue>;
   /** "service/port" → in and out, summed from the rows. */
-  servicePorts: Map<string, ServicePortCounters>;
+  servicePorts: CounterTable<ServicePortCounters>;
 }
 
 export interface Datapath {

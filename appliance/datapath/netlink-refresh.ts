@@ -12,7 +12,7 @@
  */
 import { isDirect, objectKey, overflowName, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
 import type { CounterValue } from '../compile/render-print.js';
-import { batchMark, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
+import { batchMark, SetElementMessages, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { encodable, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_NETDEV, nftType, NLM_F_ACK, NLM_F_REQUEST, NlWriter, SetEncoder } from './netlink-encode.js';
 import { ownObjects, writeObject, type Skeleton } from './netlink-full.js';
 import { attrsOf, dumpedMessages, strAttr, type Attr, type DumpedMessage } from './netlink-table-dump.js';
@@ -287,38 +287,20 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
 
 /** DELSETELEM messages naming live elements by their dumped key attributes. */
 function writeDeletes(w: NlWriter, table: string, set: string, buf: Buffer, elements: number[][], nextSeq: () => number, messages: BatchMessage[]): void {
-  let msg = -1;
-  let list = -1;
-  let count = 0;
-  const finish = () => {
-    if (msg < 0) return;
-    w.close(list);
-    w.end(msg);
-    messages[messages.length - 1].elements = count;
-    msg = -1;
-  };
+  const out = new SetElementMessages(w, table, set, 'delete', nextSeq, messages);
   for (const e of elements) {
-    if (msg < 0) {
-      const s = nextSeq();
-      msg = w.begin(nftType(MSG.DELSETELEM), NLM_F_REQUEST | NLM_F_ACK, s, NFPROTO_NETDEV);
-      w.str(1, table);
-      w.str(2, set);
-      list = w.open(3, true);
-      messages.push({ seq: s, op: 'delete', set, elements: 0 });
-      count = 0;
-    }
-    const el = w.open(1, true);
-    for (const type of [1, 10]) {
-      const a = elementAttr(buf, e[0], e[1], type);
-      if (!a) continue;
-      w.raw(buf, a[1] - 4, a[2]);
-      w.pad();
-    }
-    w.close(el);
-    count++;
-    if (w.pos - list > 48 * 1024) finish();
+    out.element(() => {
+      const el = w.open(1, true);
+      for (const type of [1, 10]) {
+        const a = elementAttr(buf, e[0], e[1], type);
+        if (!a) continue;
+        w.raw(buf, a[1] - 4, a[2]);
+        w.pad();
+      }
+      w.close(el);
+    });
   }
-  finish();
+  out.finish();
 }
 
 /** A dumped object's DATA attribute, comparable. */

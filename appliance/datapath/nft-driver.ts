@@ -46,9 +46,14 @@ async function exec(argv: string[], input: string | undefined, timeoutMs: number
   return { code: r.code, timedOut: r.timedOut, stdout: r.stdout.toString(), stderr: r.stderr };
 }
 
-async function execBinary(argv: string[], timeoutMs: number, input?: string): Promise<{ code: number | null; stdout: Buffer; stderr: string; timedOut: boolean }> {
+async function execBinary(
+  argv: string[],
+  timeoutMs: number,
+  input?: string,
+  onStdout?: (chunk: Buffer) => void,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string; timedOut: boolean }> {
   try {
-    return await runProcess(argv, { input, timeoutMs });
+    return await runProcess(argv, { input, timeoutMs, onStdout });
   } catch (e) {
     throw new DatapathError('NFT_UNAVAILABLE', `cannot run ${argv[0]}: ${(e as Error).message}`, '', argv);
   }
@@ -101,11 +106,11 @@ export class NftRunnerProcess implements NftRunner {
     }
   }
 
-  async dumpCounters(table: string, sets: string[]): Promise<Buffer> {
+  async dumpCounters(table: string, sets: string[], sink?: (chunk: Buffer) => void): Promise<Buffer> {
     if (this.opts.netlinkCounters === false) throw new Error('netlink counters are off');
     const py = [this.opts.python ?? DEFAULT_PYTHON, '-S', '-c', NETLINK_DUMP_PY, table, ...sets];
     const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
-    const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
+    const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000, undefined, sink);
     if (r.code !== 0) throw new DatapathError('NFT_OUTPUT', `netlink counter dump failed (exit ${r.code}): ${excerpt(r.stderr)}`, r.stderr, argv);
     return r.stdout;
   }

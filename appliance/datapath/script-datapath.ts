@@ -10,6 +10,9 @@ import { printRuleset, type CounterValue, type ElementCounters } from '../compil
 import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
 import { countersFromElementText, countersFromJson, snapshotCounters, type KernelCounters } from './counters.js';
 import { parseNetlinkDump } from './netlink-counters.js';
+import { counterIndexOf } from './counter-index.js';
+import { CounterDumpReader } from './counter-dump.js';
+import { indexedSnapshot } from './counter-snapshot.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
@@ -24,9 +27,10 @@ export interface NftRunner {
   /**
    * Optional fast path: the raw netlink dump of these sets' elements and of
    * the table's counter objects (see netlink-counters.ts). Undefined or a
-   * failure falls back to `nft -j list table`.
+   * failure falls back to `nft -j list table`. With a sink, the output may go
+   * there as it arrives (then the promise resolves with what was not passed).
    */
-  dumpCounters?(table: string, sets: string[]): Promise<Buffer>;
+  dumpCounters?(table: string, sets: string[], sink?: (chunk: Buffer) => void): Promise<Buffer>;
   /**
    * Optional fast path: send a netlink batch of element changes; resolves with
    * the kernel's errors per message ([seq, errno, text]; empty: accepted).
@@ -86,7 +90,11 @@ export class ScriptDatapath implements Datapath {
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op, op);
-    this.queue = run.catch(() => undefined);
+    // The queue must not hold the last result: a counter reading at 100k services is ~50 MB.
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -466,8 +474,8 @@ export class ScriptDatapath implements Datapath {
       const model = this.current;
       if (!model) throw new DatapathError('NOT_LOADED', 'no ruleset has been applied through this datapath');
       const at = new Date();
-      const kernel = opts.via === 'nft' ? countersFromJson(await this.listJson(), model) : await this.kernelCounters(model);
-      return { model, snapshot: snapshotCounters(model, kernel, at) };
+      const snapshot = opts.via === 'nft' ? snapshotCounters(model, countersFromJson(await this.listJson(), model), at) : await this.indexedCounters(model, at);
+      return { model, snapshot };
     };
     const seen = this.applied;
     const busy = this.applying > 0;
@@ -479,6 +487,41 @@ export class ScriptDatapath implements Datapath {
   /** Why the netlink counter dump is not used (undefined while it is). */
   counterFallback(): string | undefined {
     return this.runner.dumpCounters ? this.dumpFailed : 'the runner has no netlink dump';
+  }
+
+  /**
+   * Counters of the running ruleset through the netlink dump, parsed as it
+   * arrives straight into counts by slot (counter-dump.ts); `nft -j list` when
+   * the dump is not available.
+   */
+  private async indexedCounters(model: RenderedRuleset, at: Date): Promise<CounterSnapshot> {
+    if (this.runner.dumpCounters && !this.dumpFailed) {
+      const index = counterIndexOf(model);
+      const reader = new CounterDumpReader(index);
+      let failed: unknown;
+      const sink = (chunk: Buffer) => {
+        try {
+          if (failed === undefined) reader.push(chunk);
+        } catch (e) {
+          failed = e;
+        }
+      };
+      try {
+        sink(
+          await this.runner.dumpCounters(
+            this.table,
+            index.dumped,
+            sink,
+          ),
+        );
+        if (failed !== undefined) throw failed;
+        if (!reader.complete()) throw new Error('the netlink counter dump ended inside a frame');
+        return indexedSnapshot(model, index, reader.packets, reader.bytes, reader.objects, at);
+      } catch (e) {
+        this.dumpFailed = (e as Error).message;
+      }
+    }
+    return snapshotCounters(model, countersFromJson(await this.listJson(), model), at);
   }
 
   private async kernelCounters(model: RenderedRuleset): Promise<KernelCounters> {

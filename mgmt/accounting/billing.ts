@@ -10,7 +10,9 @@
  */
 import type { CounterSnapshot, Datapath } from '../../appliance/datapath/datapath.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
-import { CounterLedger, type BilledCounters, type RawCount } from './ledger.js';
+import { CounterLedger, type BilledCounters, type RawCount, type SlotBinding } from './ledger.js';
+import { indexedCounts, type IndexedSnapshot } from '../../appliance/datapath/counter-snapshot.js';
+import type { CounterIndex } from '../../appliance/datapath/counter-index.js';
 import type Database from 'better-sqlite3';
 
 export interface BillingReading {
@@ -29,6 +31,8 @@ export class Billing {
   readonly ledger: CounterLedger;
   private last: BillingReading | undefined;
   private inflight: Promise<BillingReading> | undefined;
+  /** Ledger slots of the running ruleset's counters (observeIndexed). */
+  private binding: { index: CounterIndex; acl: number; slots: SlotBinding } | undefined;
 
   constructor(
     db: Database.Database,
@@ -67,29 +71,58 @@ export class Billing {
     const snap = await this.datapath.readCounters();
     if (this.datapath.running() !== ruleset) return this.readNow(); // a commit landed during the read
     const at = snap.at.getTime();
-    this.last = { at, ruleset, values: this.ledger.observe(readingOf(snap, hopIdsOf(ruleset)), at) };
+    const indexed = indexedCounts(snap);
+    this.last = { at, ruleset, values: indexed ? this.observeIndexed(indexed, at) : this.ledger.observe(readingOf(snap), at) };
     return this.last;
   }
-}
 
-/** Hop counter ids per row of a ruleset, made once: a reading of 410k rows then creates no id strings. */
-const hopIds = new WeakMap<RenderedRuleset, Map<string, string>>();
-function hopIdsOf(ruleset: RenderedRuleset): Map<string, string> {
-  let ids = hopIds.get(ruleset);
-  if (!ids) {
-    ids = new Map();
-    for (const id of ruleset.rows.keys()) ids.set(id, hopCounterId(id));
-    hopIds.set(ruleset, ids);
+  /**
+   * A reading with typed views (the netlink path): counts go to the ledger by
+   * position, through slots bound once per ruleset. Positions: service ports
+   * (in, out), then rows (hops), then ACL counters.
+   */
+  private observeIndexed(snap: IndexedSnapshot, at: number): BilledCounters {
+    const index = snap.rows.index;
+    const sp = index.spKeys;
+    const rows = index.rowIds;
+    const acl = [...snap.acl.keys()];
+    const n = 2 * sp.length + rows.length + acl.length;
+    const idAt = (p: number): string => {
+      if (p < 2 * sp.length) return `svc/${sp[p >> 1]}/${p & 1 ? 'out' : 'in'}`;
+      p -= 2 * sp.length;
+      return p < rows.length ? hopCounterId(rows[p]) : clientCounterId(acl[p - rows.length]);
+    };
+    let b = this.binding?.index === index && this.binding.acl === acl.length ? this.binding.slots : undefined;
+    if (!b || !this.ledger.valid(b)) {
+      b = this.ledger.bind(n, idAt);
+      this.binding = { index, acl: acl.length, slots: b };
+    }
+    const packets = new Float64Array(n);
+    const bytes = new Float64Array(n);
+    const sums = snap.servicePorts.sums;
+    for (let i = 0; i < 2 * sp.length; i++) {
+      packets[i] = sums[2 * i];
+      bytes[i] = sums[2 * i + 1];
+    }
+    let p = 2 * sp.length;
+    for (let r = 0; r < rows.length; r++, p++) {
+      packets[p] = snap.rows.packetsAt(r);
+      bytes[p] = snap.rows.bytesAt(r);
+    }
+    for (const c of snap.acl.values()) {
+      packets[p] = c.packets;
+      bytes[p++] = c.bytes;
+    }
+    return this.ledger.observeSlots(b, idAt, packets, bytes, at);
   }
-  return ids;
 }
 
 /** Every billing counter of a kernel reading, as [counter id, raw count]. */
-function* readingOf(snap: CounterSnapshot, hops: Map<string, string>): Generator<readonly [string, RawCount]> {
+function* readingOf(snap: CounterSnapshot): Generator<readonly [string, RawCount]> {
   for (const sp of snap.servicePorts.values()) {
     yield [svcCounterId(sp.service, sp.servicePort, 'in'), sp.in];
     yield [svcCounterId(sp.service, sp.servicePort, 'out'), sp.out];
   }
-  for (const [row, c] of snap.rows) yield [hops.get(row) ?? hopCounterId(row), c];
+  for (const [row, c] of snap.rows) yield [hopCounterId(row), c];
   for (const [name, c] of snap.acl) yield [clientCounterId(name), c];
 }

@@ -17,6 +17,7 @@
  * row comes back it starts at zero with a new discontinuity time.
  */
 import type Database from 'better-sqlite3';
+import { IdTable } from './id-table.js';
 
 export interface RawCount {
   packets: number | bigint;
@@ -36,6 +37,12 @@ export interface BilledCounters extends Iterable<[string, Billed]> {
   readonly size: number;
 }
 
+/** Ledger slots of a reading's counters by position (CounterLedger.bind). */
+export interface SlotBinding {
+  slots: Int32Array;
+  layout: number;
+}
+
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
 const big = (v: number | bigint) => (typeof v === 'bigint' ? v : BigInt(v));
 
@@ -46,14 +53,15 @@ const big = (v: number | bigint) => (typeof v === 'bigint' ? v : BigInt(v));
  * bytes each outside it. Values are computed when read.
  */
 export class CounterLedger implements BilledCounters {
-  private readonly slots = new Map<string, number>();
-  /** Slot → id, for persisting changed slots without a list of [id, slot] pairs. */
-  private readonly ids: string[] = [];
+  /** Counter id ↔ slot (id-table.ts: a Map of 620k ids cost ~28 MB, and as much again in garbage while it grew). */
+  private readonly slots = new IdTable();
   private readonly free: number[] = [];
   private used = 0;
   /** The reading each slot was last seen in: what is not in the latest one is forgotten. */
   private seen = new Uint32Array(1024);
   private epoch = 0;
+  /** Bumped whenever slots are freed: a SlotBinding made before is stale. */
+  private layout = 0;
   private basePackets = new BigUint64Array(1024);
   private baseBytes = new BigUint64Array(1024);
   private lastPackets = new BigUint64Array(1024);
@@ -69,6 +77,7 @@ export class CounterLedger implements BilledCounters {
       last_bytes: string;
       since: number;
     }[];
+    this.reserve(all.length + (all.length >> 3));
     for (const r of all) {
       const i = this.slotFor(r.id);
       this.basePackets[i] = BigInt(r.base_packets);
@@ -89,7 +98,7 @@ export class CounterLedger implements BilledCounters {
   }
 
   *[Symbol.iterator](): Iterator<[string, Billed]> {
-    for (const [id, i] of this.slots) yield [id, this.valueAt(i)];
+    for (const [id, i] of this.slots.entries()) yield [id, this.valueAt(i)];
   }
 
   private valueAt(i: number): Billed {
@@ -103,12 +112,17 @@ export class CounterLedger implements BilledCounters {
       if (i >= this.since.length) this.grow();
     }
     this.slots.set(id, i);
-    this.ids[i] = id;
     return i;
   }
 
   private grow(): void {
-    const n = this.since.length * 2;
+    this.reserve(this.since.length * 2);
+  }
+
+  /** Room for n slots in all. Sized to what is asked (doubling left ~40% of 1M slots unused at 620k counters). */
+  private reserve(n: number): void {
+    this.slots.reserve(n);
+    if (n <= this.since.length) return;
     const more = <T extends BigUint64Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(n);
       b.set(a as never);
@@ -158,22 +172,90 @@ export class CounterLedger implements BilledCounters {
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
-    for (const [id, i] of this.slots) {
-      if (this.seen[i] === epoch) continue;
-      gone.push(id);
-      this.free.push(i);
+    for (const [id, i] of this.slots.entries()) if (this.seen[i] !== epoch) gone.push(id);
+    this.forget(gone, epoch);
+    this.persist(changed, gone);
+    return this;
+  }
+
+  /** Slots of counter ids given by position (-1: not a counter yet), for observeSlots(). */
+  bind(n: number, idAt: (p: number) => string): SlotBinding {
+    const slots = new Int32Array(n);
+    let missing = 0;
+    for (let p = 0; p < n; p++) if ((slots[p] = this.slots.get(idAt(p)) ?? -1) < 0) missing++;
+    this.reserve(this.used + Math.max(0, missing - this.free.length) + (n >> 4));
+    return { slots, layout: this.layout };
+  }
+
+  /** Whether a binding's slots are still the counters' (no slot freed since it was made). */
+  valid(b: SlotBinding): boolean {
+    return b.layout === this.layout;
+  }
+
+  /**
+   * observe() for a reading given by position: counts in two arrays, the
+   * counters' slots in a binding (made once per ruleset) — a reading of 620k
+   * counters then creates no id strings and no objects. `idAt` names a
+   * position whose counter is new.
+   */
+  observeSlots(b: SlotBinding, idAt: (p: number) => string, packets: Float64Array, bytes: Float64Array, now: number): BilledCounters {
+    if (!this.valid(b)) throw new Error('the ledger binding is stale');
+    const changed: number[] = [];
+    const epoch = ++this.epoch;
+    const slots = b.slots;
+    for (let at = 0; at < slots.length; at++) {
+      const p = BigInt(packets[at]);
+      const c = BigInt(bytes[at]);
+      let i = slots[at];
+      if (i < 0) {
+        // Not a counter when the binding was made (positions name distinct counters: none made since).
+        i = this.slotFor(idAt(at));
+        this.basePackets[i] = 0n;
+        this.baseBytes[i] = 0n;
+        this.lastPackets[i] = p;
+        this.lastBytes[i] = c;
+        this.since[i] = now;
+        changed.push(i);
+        slots[at] = i;
+      }
+      if (this.seen[i] !== epoch && (p !== this.lastPackets[i] || c !== this.lastBytes[i])) {
+        if (p < this.lastPackets[i]) this.basePackets[i] = U64(this.basePackets[i] + this.lastPackets[i] - p);
+        if (c < this.lastBytes[i]) this.baseBytes[i] = U64(this.baseBytes[i] + this.lastBytes[i] - c);
+        this.lastPackets[i] = p;
+        this.lastBytes[i] = c;
+        changed.push(i);
+      }
+      this.seen[i] = epoch;
     }
-    for (const id of gone) this.slots.delete(id);
+    const gone: string[] = [];
+    for (const [id, i] of this.slots.entries()) if (this.seen[i] !== epoch) gone.push(id);
+    this.forget(gone, epoch);
+    // The binding's own slots were all seen: it stays valid.
+    b.layout = this.layout;
+    this.persist(changed, gone);
+    return this;
+  }
+
+  private forget(gone: string[], epoch: number): void {
+    for (const id of gone) {
+      const i = this.slots.get(id)!;
+      if (this.seen[i] === epoch) continue;
+      this.free.push(i);
+      this.slots.delete(id);
+    }
+    if (gone.length) this.layout++;
+  }
+
+  private persist(changed: number[], gone: string[]): void {
     if (changed.length || gone.length) {
       const put = this.db.prepare('INSERT OR REPLACE INTO counter_base (id, base_packets, base_bytes, last_packets, last_bytes, since) VALUES (?, ?, ?, ?, ?, ?)');
       const del = this.db.prepare('DELETE FROM counter_base WHERE id = ?');
       this.db.transaction(() => {
         for (const i of changed)
-          put.run(this.ids[i], String(this.basePackets[i]), String(this.baseBytes[i]), String(this.lastPackets[i]), String(this.lastBytes[i]), this.since[i]);
+          put.run(this.slots.idOf(i), String(this.basePackets[i]), String(this.baseBytes[i]), String(this.lastPackets[i]), String(this.lastBytes[i]), this.since[i]);
         for (const id of gone) del.run(id);
       })();
     }
-    return this;
   }
 
   /** The counters as last observed (no kernel reading). */

@@ -28,7 +28,7 @@ export async function startHealth(
   const prober = new Prober({ netns: deps.netns, log: deps.log });
   const monitor = new HealthMonitor({ store: deps.store, northbound: deps.northbound, prober, facts: deps.facts, datapath: deps.datapath, log: deps.log, passiveMs: o.passiveMs, watchMs: o.watchMs, linkWatch: { netns: deps.netns } });
   monitor.trace = (client, serviceIp, ms) => {
-    const config = deps.store.running().config;
+    const config = deps.store.running({ readonly: true }).config;
     const interfaces = (config?.interfaces.interface ?? []).filter((i) => i.role !== 'management').map((i) => i.name);
     return traceFlow({ netns: deps.netns, interfaces, client, serviceIp, ms });
   };

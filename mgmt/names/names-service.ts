@@ -51,7 +51,7 @@ export class NamesService {
   /** Apply the running configuration now (also called by RPCs after their commit, so answers change before they return). */
   sync(): Promise<void> {
     const run = async () => {
-      const { id, config } = this.ctx.store.running();
+      const { id, config } = this.ctx.store.running({ readonly: true });
       // Same commit: nothing to do unless dnsmasq died (a start that failed waits for the next commit).
       if (id === this.lastCommit && (this.dnsmasq.running() || !this.needed || this.failed)) return;
       this.lastCommit = id;

@@ -115,7 +115,7 @@ export class SnmpService {
 
   private running(): { id: number | null; config: Config | undefined } {
     const id = this.ctx.store.runningId();
-    if (this.configCache?.id !== id) this.configCache = this.ctx.store.running();
+    if (this.configCache?.id !== id) this.configCache = this.ctx.store.running({ readonly: true });
     return this.configCache;
   }
 

@@ -5,11 +5,13 @@
  * log, events and accounting samples. Every write that belongs together is
  * one SQLite transaction; a crash leaves either all of it or none.
  */
+import { internConfig, unsharedCopy } from './config-intern.js';
 import Database from 'better-sqlite3';
 import { VcnError } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { decodeSnapshot, encodeSnapshot, manifestChunks } from './snapshot-codec.js';
+import { HOUR_MS, pruneAccountingTable, type AccountingRetention } from './accounting-retention.js';
 
 
 const SNAPSHOT_CACHE_ENTRIES = 4;
@@ -59,10 +61,15 @@ export interface NewCommit {
 export interface StoreOptions {
   /** Commits kept (default 1000); older ones are dropped with their snapshots. */
   historyLimit?: number;
-  /** Accounting samples older than this many ms are dropped by pruneAccounting (default 90 days). */
+  /** Accounting samples older than this many ms are dropped by pruneAccounting, but each counter's last one (default 90 days). */
   accountingRetentionMs?: number;
+  /** Accounting samples older than this many ms are thinned to one per counter and hour (default 48 hours). */
+  accountingFullResolutionMs?: number;
   now?: () => number;
 }
+
+/** Setting: the hour (ms) up to which accounting samples are thinned. */
+const THINNED_UNTIL = 'accounting-thinned-until';
 
 export interface StoreStats {
   commits: number;
@@ -84,7 +91,9 @@ export interface AccountingSample {
 export class Store {
   readonly db: Database.Database;
   private readonly historyLimit: number;
-  private readonly retentionMs: number;
+  private readonly retention: AccountingRetention;
+  /** The hour when samples were last pruned (pruning runs once an hour). */
+  private prunedHour?: number;
   private readonly now: () => number;
   /** Decoded snapshots by id (a snapshot never changes once written). */
   private readonly cache = new Map<number, Config>();
@@ -92,7 +101,7 @@ export class Store {
   private constructor(db: Database.Database, opts: StoreOptions) {
     this.db = db;
     this.historyLimit = opts.historyLimit ?? 1000;
-    this.retentionMs = opts.accountingRetentionMs ?? 90 * 24 * 3600_000;
+    this.retention = { retentionMs: opts.accountingRetentionMs ?? 90 * 24 * HOUR_MS, fullResolutionMs: opts.accountingFullResolutionMs ?? 48 * HOUR_MS };
     this.now = opts.now ?? Date.now;
   }
 
@@ -157,20 +166,23 @@ export class Store {
     const id = Number(this.db.prepare('INSERT INTO snapshot (manifest, raw_bytes) VALUES (?, ?)').run(enc.manifest, enc.rawBytes).lastInsertRowid);
     const link = this.db.prepare('INSERT OR IGNORE INTO snapshot_chunk (snapshot_id, hash) VALUES (?, ?)');
     for (const hash of new Set(manifestChunks(enc.manifest))) link.run(id, hash);
-    this.remember(id, structuredClone(config));
+    this.remember(id, internConfig(unsharedCopy(config)));
     return id;
   }
 
-  /** A snapshot's configuration: a copy, or with `readonly` the cached object itself (callers must not change it). */
+  /**
+   * A snapshot's configuration: a copy, or with `readonly` the cached object
+   * itself, frozen, its equal parts shared (config-intern.ts).
+   */
   private readSnapshot(id: number, readonly = false): Config {
     const hit = this.cache.get(id);
-    if (hit) return readonly ? hit : structuredClone(hit);
+    if (hit) return readonly ? hit : unsharedCopy(hit);
     const row = this.db.prepare('SELECT manifest FROM snapshot WHERE id = ?').get(id) as { manifest: Buffer } | undefined;
     if (!row) throw new VcnError('NO_SUCH_COMMIT', `snapshot ${id} does not exist`);
     const get = this.db.prepare('SELECT data FROM chunk WHERE hash = ?').pluck();
-    const config = decodeSnapshot(row.manifest, (h) => get.get(h) as Buffer | undefined) as Config;
+    const config = internConfig(decodeSnapshot(row.manifest, (h) => get.get(h) as Buffer | undefined) as Config);
     this.remember(id, config);
-    return readonly ? config : structuredClone(config);
+    return readonly ? config : unsharedCopy(config);
   }
 
   /**
@@ -404,9 +416,20 @@ export class Store {
       .all(scope, subject, from, to) as never;
   }
 
-  /** Drops samples older than the retention; returns how many. */
-  pruneAccounting(now = this.now()): number {
-    return this.db.prepare('DELETE FROM accounting WHERE time < ?').run(now - this.retentionMs).changes;
+  /**
+   * Thins samples past the full resolution and drops those past the
+   * retention (accounting-retention.ts), at most once per hour unless
+   * `force`; `policy` overrides the store's (the running configuration's
+   * system/accounting). Returns how many samples went.
+   */
+  pruneAccounting(now = this.now(), policy: Partial<AccountingRetention> = {}, force = false): number {
+    const hour = Math.floor(now / HOUR_MS);
+    if (!force && hour === this.prunedHour) return 0;
+    this.prunedHour = hour;
+    const thinnedUntil = Number(this.setting(THINNED_UNTIL) ?? 0);
+    const r = pruneAccountingTable(this.db, now, { ...this.retention, ...policy }, thinnedUntil);
+    if (r.thinnedUntil !== thinnedUntil) this.setSetting(THINNED_UNTIL, String(r.thinnedUntil));
+    return r.deleted;
   }
 
   setting(key: string): string | undefined {
