@@ -10,6 +10,7 @@
  * between leaves the store at the old commit, and start() reloads the store's
  * running configuration into the kernel in full, so the two agree again.
  */
+import { unsharedCopy } from '../store/config-intern.js';
 import { randomUUID } from 'node:crypto';
 import { VcnError, type ValidationIssue } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
@@ -423,7 +424,7 @@ export class Northbound {
     const t0 = performance.now();
     // Secrets are protected here too, for configurations that reach a commit without a candidate (startup at boot);
     // they live under system, so only that part is copied before it is changed.
-    const { config, issues } = checkConfig(tree.system === undefined ? tree : protectSecrets({ ...tree, system: structuredClone(tree.system) }));
+    const { config, issues } = checkConfig(tree.system === undefined ? tree : protectSecrets({ ...tree, system: unsharedCopy(tree.system) }));
     if (issues.length) throw new VcnError('CONFIG_INVALID', `the configuration has ${issues.length} error(s); nothing was changed`, issues);
     const before = this.store.running({ readonly: true }).config;
     const changes = diffConfigs(before ?? emptyConfig(), config);
