@@ -101,6 +101,17 @@ export class CounterLedger implements BilledCounters {
     for (const [id, i] of this.slots.entries()) yield [id, this.valueAt(i)];
   }
 
+  /**
+   * Every counter's id and value, without an object per counter (the
+   * sampler writes 620k of them per sample at 100k services).
+   */
+  forEach(fn: (id: string, packets: bigint, bytes: bigint) => void): void {
+    for (let i = 0; i < this.used; i++) {
+      const id = this.slots.idOf(i);
+      if (id !== undefined) fn(id, U64(this.basePackets[i] + this.lastPackets[i]), U64(this.baseBytes[i] + this.lastBytes[i]));
+    }
+  }
+
   private valueAt(i: number): Billed {
     return { packets: U64(this.basePackets[i] + this.lastPackets[i]), bytes: U64(this.baseBytes[i] + this.lastBytes[i]), since: this.since[i] };
   }
