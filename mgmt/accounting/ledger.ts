@@ -193,7 +193,11 @@ export class CounterLedger implements BilledCounters {
   bind(n: number, idAt: (p: number) => string): SlotBinding {
     const slots = new Int32Array(n);
     let missing = 0;
-    for (let p = 0; p < n; p++) if ((slots[p] = this.slots.get(idAt(p)) ?? -1) < 0) missing++;
+    // An empty ledger (the first reading) knows none of them: no id strings to look up.
+    if (this.slots.size === 0) {
+      slots.fill(-1);
+      missing = n;
+    } else for (let p = 0; p < n; p++) if ((slots[p] = this.slots.get(idAt(p)) ?? -1) < 0) missing++;
     this.reserve(this.used + Math.max(0, missing - this.free.length) + (n >> 4));
     return { slots, layout: this.layout };
   }
