@@ -1,4 +1,13 @@
-// Starts vcnd (like bench/store-rss.ts), commits N services, then takes heap snapshots on request.
+/**
+ * Memory probe of the daemon (root): starts bin/vcnd like bench/store-rss.ts in
+ * a scratch namespace, commits N services, then prints VmRSS every second for
+ * a while (the accounting sampler reads every counter every SAMPLE seconds,
+ * default 20), with resident memory by mapping at the end; writes V8 heap
+ * snapshots (--heapsnapshot-signal) into HEAP_DIR (default /tmp) at the given
+ * seconds after the commit, or SNAP_AT_COMMIT seconds into the commit.
+ *
+ *   node --import tsx bench/heap-probe.ts [N] [snapshot seconds, comma-separated] [seconds to watch]
+ */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +28,7 @@ try {
     execFileSync('ip', ['-n', ns, 'link', 'add', `e${i}`, 'type', 'veth', 'peer', 'name', `p${i}`]);
     execFileSync('ip', ['-n', ns, 'link', 'set', `e${i}`, 'up']);
   }
-  const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio', '--sample-every', String(process.env.SAMPLE ?? 20)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: `--expose-gc --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/memprobe ${process.env.VCND_NODE_OPTIONS ?? ''}` } });
+  const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio', '--sample-every', String(process.env.SAMPLE ?? 20)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: `--expose-gc --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.HEAP_DIR ?? tmpdir()} ${process.env.VCND_NODE_OPTIONS ?? ''}` } });
   pid = child.pid!;
   // bin/vcnd execs node: same pid
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
