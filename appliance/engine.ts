@@ -12,6 +12,7 @@ import { clearAddressCaches } from './compile/render-addr.js';
 import type { SequenceTable } from './compile/sequence-table.js';
 import type { ApplyOptions, ApplyResult, CounterSnapshot, Datapath } from './datapath/datapath.js';
 import type { Config } from './model/config.generated.js';
+import { probeSourcesToAccept } from './probe-sources.js';
 
 /** Kernel facts the engine reads (interface MACs, neighbours); the real one asks the kernel, tests pass fixed ones. */
 export type FactsSource = () => Promise<Pick<DataplaneFacts, 'interfaceMacs' | 'neighbors'>>;
@@ -49,7 +50,8 @@ export class Engine {
       interfaces: config.interfaces.interface.filter((i) => i.role !== 'management' && kernel.interfaceMacs[i.name]).map((i) => i.name),
       local: {
         // The engine's own addresses: the daemon's, and those configured on its interfaces (DHCP and DNS for devices).
-        addresses: [...(this.options.localAddresses ?? []), ...config.interfaces.interface.flatMap((i) => i.address)],
+        // And the sources of its own probes where their replies would look like a service's (probe-sources.ts).
+        addresses: [...(this.options.localAddresses ?? []), ...config.interfaces.interface.flatMap((i) => i.address), ...probeSourcesToAccept(config.devices.device)],
         arp: true,
         nd: true,
         dhcp: config.interfaces.interface.some((i) => i.dhcp !== undefined),
@@ -75,6 +77,17 @@ export class Engine {
   /** prepare + apply in one step, for callers without a separate validation phase. */
   async load(config: Config, state: RuntimeState = {}, opts?: ApplyOptions): Promise<ApplyResult> {
     return this.apply(await this.prepare(config, state), opts);
+  }
+
+  /**
+   * Moves rows that diffs put into overflow maps into their direct maps (datapath/overflow.ts):
+   * one transaction, counts carried. Undefined when there is nothing to move or the datapath cannot.
+   */
+  async compact(): Promise<ApplyResult | undefined> {
+    const result = await this.options.datapath.compact?.();
+    const now = this.options.datapath.running();
+    if (result && now) this.current = { ruleset: now };
+    return result;
   }
 
   running(): Running | undefined {

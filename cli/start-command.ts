@@ -57,7 +57,7 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
     // NETCONF: the unix socket the vcn command and the TUI use, and SSH on 127.0.0.1:830 (as an NMS would use it).
     const socket = `${lab.plan.workDir}/netconf.sock`;
     const netconf = { unix: socket, ssh: { port: 830, host: '127.0.0.1' }, adminPassword: LAB_ADMIN_PASSWORD };
-    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined, snmp, netconf });
+    const daemon = await startDaemon({ db: `${lab.plan.workDir}/vcn.db`, netns: ns, datapath, facts: kernelFacts(ns), log: () => undefined, snmp, netconf, health: {} });
     stopDaemon = () => daemon.stop();
     const { config, issues } = checkConfig(JSON.parse(JSON.stringify(lab.demoConfig())));
     if (issues.length) throw new Error(`demo configuration invalid:\n${issues.map(formatIssue).join('\n')}`);

@@ -17,13 +17,6 @@ IMAGE_PACKAGES=(
   python3-ncclient snmp iproute2 tcpdump # the boot test's clients
 )
 
-missing=()
-for p in "${IMAGE_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "image/setup: installing Debian packages: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=../scripts/lib/apt-ensure.sh
+. "$(dirname "$0")/../scripts/lib/apt-ensure.sh"
+apt_ensure image/setup "${IMAGE_PACKAGES[@]}"

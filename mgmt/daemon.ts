@@ -39,6 +39,7 @@ import { Northbound, type StartReport } from './northbound/northbound.js';
 import { startNetconf, type NetconfOptions, type NetconfService } from './netconf/start.js';
 import { Billing } from './accounting/billing.js';
 import { AccountingSampler } from './accounting/sampler.js';
+import { OverflowCompactor } from './northbound/compactor.js';
 import { SnmpService, snmpEngineId, type SnmpOptions } from './snmp/snmp-service.js';
 import { localizeUsmKeysTo } from './snmp/usm-keys.js';
 import { NamesService, type NamesOptions } from './names/names-service.js';
@@ -62,8 +63,10 @@ export interface DaemonOptions {
   snmp?: SnmpOptions;
   /** Service names and DHCP (dnsmasq); none when absent. */
   names?: NamesOptions;
-  /** Accounting sample interval (ms, default 60000; 0: no sampler). */
+  /** Accounting sample interval (ms; default: system/accounting/sample-interval of the running configuration; 0: no sampler). */
   sampleEveryMs?: number;
+  /** How often rows that commits put into overflow maps move into the direct maps (ms, default 30000; 0: never between full applies). */
+  compactEveryMs?: number;
   /** Health checking and failover (mgmt/health); off when absent. */
   health?: HealthDaemonOptions;
 }
@@ -114,9 +117,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   // ---- billing counters, accounting samples, SNMP (mgmt/accounting, mgmt/snmp) ----
   const billing = new Billing(store.db, datapath);
-  const sampleEvery = opts.sampleEveryMs ?? 60_000;
-  const sampler = sampleEvery > 0 ? new AccountingSampler(store, billing, { everyMs: sampleEvery, log }) : undefined;
+  // At system/accounting/sample-interval unless --sample-every fixes it (0: no sampling).
+  const sampler = opts.sampleEveryMs !== 0 ? new AccountingSampler(store, billing, { everyMs: opts.sampleEveryMs, log }) : undefined;
   sampler?.start();
+  const compactor = new OverflowCompactor(northbound, { everyMs: opts.compactEveryMs ?? 30_000, log });
+  compactor.start();
   let snmp: SnmpService | undefined;
   if (opts.snmp) {
     snmp = new SnmpService({ store, datapath, billing, dataplaneLoaded: () => !started.error && datapath.running() !== undefined, log }, opts.snmp);
@@ -142,6 +147,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await names?.stop();
       await snmp?.stop();
       await sampler?.stop();
+      await compactor.stop();
       // A last reading persists the counters' bases: after a reboot (kernel counters at zero) they continue from here.
       await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();

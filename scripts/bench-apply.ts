@@ -73,6 +73,15 @@ async function main(): Promise<void> {
     // so that it needs no new action chain — a first-of-its-kind service adds one, which nft must do.
     const one = syntheticService(n >= 80 ? n : 80, { ifs, features: true });
     const plus = renderRuleset({ rows: [...table.rows, ...one.rows], services: [...table.services, one.policy] }, facts, { tableName: 'vcn' });
+    // A service behind a server no running service uses (a new device MAC): new action chains, their act
+    // elements and a sender-map element — goto/jump elements, for which the kernel re-validates the table.
+    const fresh = structuredClone(one);
+    const oldMac = fresh.rows[1].sends[0].mac;
+    for (const r of fresh.rows) {
+      for (const snd of r.sends) if (snd.mac === oldMac) snd.mac = '02:5e:00:00:02:01';
+      if (r.receive.srcMac === oldMac) r.receive.srcMac = '02:5e:00:00:02:01';
+    }
+    const plusNew = () => renderRuleset({ rows: [...table.rows, ...fresh.rows], services: [...table.services, fresh.policy] }, facts, { tableName: 'vcn' });
     // Full apply the old way (nft -c + nft -f of the whole script), then over netlink (one transaction of ours).
     const viaNft = new NftDriver({ netns: eng, netlinkFull: false });
     const nftFull = await viaNft.apply(base, { full: true, carryCounters: false });
@@ -87,8 +96,11 @@ async function main(): Promise<void> {
     await driver.apply(plus);
     await driver.apply(base);
     const firstMs = performance.now() - w0;
+    const walls: number[] = [];
     for (let k = 0; k < REPEAT; k++) {
+      const w1 = performance.now();
       const a = await driver.apply(plus);
+      walls.push(performance.now() - w1);
       if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
       adds.push(a.checkMs + a.applyMs);
       parts.push(`${a.checkMs.toFixed(0)}+${a.applyMs.toFixed(0)}`);
@@ -96,6 +108,24 @@ async function main(): Promise<void> {
       const d = await driver.apply(base);
       dels.push(d.checkMs + d.applyMs);
     }
+    const newAct: number[] = [];
+    for (let k = 0; k < REPEAT; k++) {
+      const a = await driver.apply(plusNew());
+      if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
+      newAct.push(a.checkMs + a.applyMs);
+      await driver.apply(base);
+    }
+    // Removing a service loaded by the full apply: deletes from the direct maps (goto elements; a delete does not
+    // make the kernel re-validate the table).
+    const keep = { rows: table.rows.filter((r) => r.service !== 's1'), services: table.services.filter((x) => x.service !== 's1') };
+    const delDirect: number[] = [];
+    for (let k = 0; k < REPEAT; k++) {
+      await driver.apply(renderRuleset(table, facts, { tableName: 'vcn' }), { full: true, carryCounters: false });
+      const d = await driver.apply(renderRuleset(keep, facts, { tableName: 'vcn' }));
+      if (d.mode !== 'diff') throw new Error(`expected a diff, got ${d.mode}`);
+      delDirect.push(d.checkMs + d.applyMs);
+    }
+    await driver.apply(base, { full: true, carryCounters: false });
     driver.close();
     const c0 = performance.now();
     await driver.readCounters();
@@ -113,7 +143,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `${String(n).padStart(8)} ${String(base.stats.rows).padStart(7)} ${String(base.stats.elements).padStart(9)} ${(full.scriptBytes / 1e6).toFixed(1).padStart(5)} MB ${ms(renderMs)}  ${ms(full.checkMs)} + ${ms(full.applyMs)}` +
-        `     ${ms(median(adds))} (${via}; check+apply ${parts.join(', ')})  ${ms(median(dels))}  ${ms(readMs)}   first add+remove ${ms(firstMs)}`,
+        `     ${ms(median(adds))} (${via}; check+apply ${parts.join(', ')})  ${ms(median(dels))}  ${ms(readMs)}   first add+remove ${ms(firstMs)}` +
+        `   add with a new action ${ms(median(newAct))}   add wall time (diff worked out + applied) ${ms(median(walls))}   remove a fully applied service ${ms(median(delDirect))}`,
     );
   }
   console.log('');

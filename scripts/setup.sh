@@ -10,15 +10,11 @@ DEBIAN_PACKAGES=(
   ncurses-base  # terminfo (vt100, vt220, linux) for the console TUI
 )
 
-missing=()
-for p in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing Debian packages: ${missing[*]}"
+# shellcheck source=lib/apt-ensure.sh
+. scripts/lib/apt-ensure.sh
+apt_ensure setup "${DEBIAN_PACKAGES[@]}"
+if ((${#APT_INSTALLED[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts snmpd/snmptrapd on install; the appliance runs its own instances.
   if command -v systemctl >/dev/null && systemctl is-active -q snmpd 2>/dev/null; then $SUDO systemctl disable --now snmpd || true; fi
   if command -v systemctl >/dev/null && systemctl is-active -q snmptrapd 2>/dev/null; then $SUDO systemctl disable --now snmptrapd || true; fi

@@ -120,3 +120,27 @@ export interface RenderedRuleset {
 
 /** Key of the objects map: objects of different types may share a name. */
 export const objectKey = (o: Pick<NftObject, 'type' | 'name'>): string => `${o.type} ${o.name}`;
+
+/**
+ * Direct row maps and their overflow. A direct map (verdict, counted) holds
+ * `goto a_<hash>` per row: one lookup per pass, no action id. Adding a goto
+ * element makes the kernel re-validate every jump and goto of the table in
+ * that transaction (~20 ms per 100k elements), so rows added or changed after
+ * a full apply go to the map's overflow (`<name>_o`, mark → `act`), looked up
+ * right after it; the next full apply compacts them back (datapath/overflow.ts).
+ */
+export const overflowName = (direct: string): string => `${direct}_o`;
+
+/** Whether `name` is a direct row map of `r` (a counted verdict map with its overflow map). */
+export const isDirect = (r: Pick<RenderedRuleset, 'sets'>, name: string): boolean => {
+  const s = r.sets.get(name);
+  return !!s && s.dataType === 'verdict' && s.counter && r.sets.has(overflowName(name));
+};
+
+/** Where a row element lives in `r`: its own map, or the overflow of that map (undefined: in neither). */
+export function locateElement(r: Pick<RenderedRuleset, 'sets'>, e: RowElement): RowElement | undefined {
+  if (r.sets.get(e.map)?.elements.has(e.key)) return e;
+  const o = overflowName(e.map);
+  if (r.sets.get(o)?.elements.has(e.key)) return { map: o, key: e.key };
+  return undefined;
+}

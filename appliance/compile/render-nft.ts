@@ -31,14 +31,27 @@
  * [source IP] · [destination IP] · [port]); each has one row map (exact keys,
  * hash) and, when needed, one interval map (prefixes and port ranges). Rows
  * with a port (destination-keyed) are looked up before rows without
- * (source-keyed), exact keys before ranges. One rule does both lookups:
+ * (source-keyed), exact keys before ranges.
+ * Exact shapes without MAC (the hook chains' own lookups, the hot path) are
+ * DIRECT: their row map holds the verdict, and one lookup goes to the action
+ * chain:
+ *   <key> vmap @<shape>
+ *   meta mark set <key> map @<shape>_o meta mark vmap @act
+ * The second rule is the shape's overflow: a transaction that adds a goto
+ * element makes the kernel re-validate every jump and goto element of the
+ * table (~20 ms per 100k elements, 40–110 ms for a one-service change at
+ * 100k services), so a diff puts new and changed rows there (an action id,
+ * which the small act map turns into `goto a_<hash>`: a data-map change the
+ * kernel does not re-validate, ~3 ms), and the next full apply moves them to
+ * the direct map (datapath/overflow.ts). A packet that hits the direct map
+ * never reaches its overflow rule. The renderer puts every row into the
+ * direct map; act holds every action chain from the start, so an overflow
+ * row that reuses an action adds no goto. Other shapes (MAC-keyed ones in
+ * m4/m6, where a second rule per shape would take the worst pass past 10
+ * rules; interval maps) keep the indirection in one rule:
  *   meta mark set <key> map @<shape> meta mark vmap @act
- * The row maps hold an action id (a mark), the small act map turns it into
- * `goto a_<hash>`: adding or removing a row is then a data-map change that the
- * kernel does not re-validate (a verdict map of 400k jumps costs ~200 ms of
- * validation per transaction, still 50–110 ms for check + apply as a
- * fixed-size hash; this costs ~3 ms). The indirection costs ~20–25 ns per
- * pass (meta mark set, the act lookup). Every row-map element carries
+ * which costs ~20–25 ns per pass (meta mark set, the act lookup). Every
+ * row-map element carries
  * its own counter: the row counter. Per-service values that cannot be shared
  * live in maps keyed like the row (rate-limit objects, NAT addresses), so
  * action chains stay shared across services.
@@ -47,6 +60,7 @@ import type { Row, SequenceTable, Send, ServicePolicy } from './sequence-table.j
 import type { DataplaneFacts } from './render-facts.js';
 import {
   objectKey,
+  overflowName,
   type AclCounter,
   type ShareCounter,
   type NftChain,
@@ -94,6 +108,8 @@ interface Shape {
   rank: number;
   /** The one interface whose rows the map holds (then not part of the key), or undefined: keyed by iifname. */
   iface?: string;
+  /** Rows map straight to verdicts (goto the action chain), with an overflow map for rows added by a diff. */
+  direct: boolean;
 }
 
 const ipKw = (f: Family) => (f === 4 ? 'ip' : 'ip6');
@@ -144,6 +160,9 @@ function makeShape(fam: Family, fields: Field[], interval: boolean, iface?: stri
     keyType: fields.map((f) => fieldType(f, fam)).join(' . '),
     // ports before portless (destination-keyed before source-keyed), exact before interval, daddr before saddr.
     rank: (hasPort ? 0 : 8) + (interval ? 4 : 0) + destLike * 2,
+    // Exact keys without MAC: the hook chains' own lookups. MAC-keyed shapes stay indirect: their lookups share the m4/m6
+    // chain, where a second rule per shape would take the worst pass past 10 rules; interval maps are rarely the hot path.
+    direct: !interval && !fields.includes('mac'),
   };
 }
 
@@ -617,8 +636,8 @@ class Renderer {
           data = this.dropId();
           if (k === keys[0]) this.unresolved.push({ row: id, service: row.service, interface: row.receive.interface, reason: act.reason });
         } else data = act.id;
-        const s = this.set(k.shape.name, k.shape.keyType, 'mark', k.shape.interval, true);
-        this.addElement(s, k.key, data, id);
+        const s = this.set(k.shape.name, k.shape.keyType, k.shape.direct ? 'verdict' : 'mark', k.shape.interval, true);
+        this.addElement(s, k.key, k.shape.direct ? this.actions().elements.get(data)! : data, id);
         elements.push({ map: s.name, key: k.key });
         if (k.shape.mac) this.sender(fam, row.receive.interface, row.receive.srcMac!);
         if ('reason' in act) continue;
@@ -694,9 +713,17 @@ class Renderer {
     const v4 = { head: [] as string[], snd: '', lookups: new Map<string | undefined, string[]>() };
     for (const fam of [4, 6] as const) {
       const shapes = [...this.shapes.values()].filter((s) => s.family === fam).sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1));
-      // The row maps hold action ids, not verdicts: adding a row then never makes the kernel re-validate every jump.
-      const lookup = (s: Shape) => `meta mark set ${s.keyExpr} map @${s.name} meta mark vmap @act`;
-      const m: NftChain = { name: `m${fam}`, kind: 'dispatch', rules: shapes.filter((s) => s.mac).map(lookup) };
+      // Indirect maps hold action ids: adding a row is then a data-map change the kernel does not re-validate.
+      // A direct map goes straight to the action chain; its overflow (rows a diff added, see render-model
+      // overflowName) is looked up right after it, so the rank order between shapes holds for both.
+      const indirect = (s: Shape, name: string) => `meta mark set ${s.keyExpr} map @${name} meta mark vmap @act`;
+      const lookup = (s: Shape): string[] => {
+        if (!s.direct) return [indirect(s, s.name)];
+        const o = overflowName(s.name);
+        this.set(o, s.keyType, 'mark', false, true);
+        return [`${s.keyExpr} vmap @${s.name}`, indirect(s, o)];
+      };
+      const m: NftChain = { name: `m${fam}`, kind: 'dispatch', rules: shapes.filter((s) => s.mac).flatMap(lookup) };
       const head: string[] = [];
       const locals = [...new Set(localByFam.get(fam))];
       if (locals.length) {
@@ -707,13 +734,13 @@ class Renderer {
       // DHCP requests come from 0.0.0.0 to the broadcast address: no local address names them.
       // `meta protocol ip`: these rules sit in the hook chains, which IPv6 packets pass first.
       if (fam === 4 && local?.dhcp) head.push('meta protocol ip udp dport 67 accept');
-      const tail = shapes.filter((s) => !s.mac).map(lookup);
+      const tail = shapes.filter((s) => !s.mac).flatMap(lookup);
       chains.push(m);
       if (fam === 6) chains.push({ name: 'p6', kind: 'dispatch', rules: [...head, ...tail] });
       else {
         v4.head = head;
         // Per hook chain: the shared maps and those of its own interface, in rank order.
-        for (const dev of this.hooks) v4.lookups.set(dev, shapes.filter((s) => !s.mac && (s.iface === undefined || s.iface === dev)).map(lookup));
+        for (const dev of this.hooks) v4.lookups.set(dev, shapes.filter((s) => !s.mac && (s.iface === undefined || s.iface === dev)).flatMap(lookup));
       }
       // Only interfaces where a device's frames arrive pay for the MAC dispatch: they enter s4/s6, the others p4/p6.
       const senders: string[] = [];

@@ -12,7 +12,7 @@
  * Sets the encoder cannot describe (single-field intervals) are matched by
  * their key text instead. Pure.
  */
-import type { RenderedRuleset } from '../compile/render-model.js';
+import { isDirect, overflowName, type RenderedRuleset } from '../compile/render-model.js';
 import { encodable, SetEncoder } from './netlink-encode.js';
 
 /** Scratch of keyHash(): the three 32-bit hashes of the last key. */
@@ -88,6 +88,8 @@ export interface IndexedSet {
 
 export class CounterIndex {
   readonly sets: IndexedSet[] = [];
+  /** The sets a reading dumps: every counting set, and the overflow map of each direct one. */
+  readonly dumped: string[] = [];
   private readonly setNumber = new Map<string, number>();
   /** Number of slots. */
   slots = 0;
@@ -111,9 +113,19 @@ export class CounterIndex {
 
   constructor(model: Pick<RenderedRuleset, 'sets' | 'rows'>) {
     const encoders = new Map<string, SetEncoder>();
+    // A direct map's overflow holds rows of the same map that diffs added (datapath/overflow.ts): its elements
+    // take the direct map's set number, so a row finds its slot in whichever of the two holds it.
+    const overflows = new Map<string, string>();
+    for (const s of model.sets.values()) if (isDirect(model, s.name)) overflows.set(overflowName(s.name), s.name);
     for (const s of model.sets.values()) {
-      if (!s.counter) continue;
+      if (!s.counter || overflows.has(s.name)) continue;
       this.setNumber.set(s.name, this.sets.length);
+      this.dumped.push(s.name);
+      const o = overflowName(s.name);
+      if (overflows.get(o) === s.name) {
+        this.setNumber.set(o, this.sets.length);
+        this.dumped.push(o);
+      }
       const set: IndexedSet = { name: s.name, types: s.keyType.split(' . '), interval: s.interval };
       if (encodable(s)) encoders.set(s.name, new SetEncoder(s));
       else set.byText = new Map();
@@ -129,7 +141,7 @@ export class CounterIndex {
         return slot;
       }
       // The encoder's bytes, no string per key; an interval's are its start and its end, as the dump's KEY and KEY_END.
-      const { lo, hi } = encoders.get(map)!.keyBytes(key);
+      const { lo, hi } = encoders.get(set.name)!.keyBytes(key);
       const h = hi ? keyHash(n, lo, 0, lo.length, 0, hi.length, hi) : keyHash(n, lo, 0, lo.length, lo.length, lo.length);
       const found = this.find(h);
       if (found >= 0) return found;

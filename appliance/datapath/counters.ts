@@ -4,7 +4,7 @@
  * Keys printed by nft are brought to the renderer's canonical text so that
  * they can be looked up in the rendered model. Pure.
  */
-import type { NftSet, RenderedRuleset, RowElement } from '../compile/render-model.js';
+import { overflowName, type NftSet, type RenderedRuleset, type RowElement } from '../compile/render-model.js';
 import type { CounterValue, ElementCounters } from '../compile/render-print.js';
 import { canonicalAddress, formatSpan, normalizeMac, parseSpan } from '../compile/render-addr.js';
 import type { CounterSnapshot } from './datapath.js';
@@ -146,7 +146,8 @@ export function snapshotCounters(model: RenderedRuleset, kernel: KernelCounters,
   const packets = new Float64Array(index.slots);
   const bytes = new Float64Array(index.slots);
   const put = (slot: number, e: RowElement) => {
-    const v = slot >= 0 ? kernel.elements.get(e.map)?.get(e.key) : undefined;
+    // Rows of a direct map added by a diff live in its overflow until compacted (datapath/overflow.ts).
+    const v = slot >= 0 ? (kernel.elements.get(e.map)?.get(e.key) ?? kernel.elements.get(overflowName(e.map))?.get(e.key)) : undefined;
     if (!v) return;
     // Rows may share an element: set, not add.
     packets[slot] = v.packets;

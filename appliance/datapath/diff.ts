@@ -13,7 +13,7 @@
  *   5 delete hook chains, action chains nothing refers to any more, then sets (emptied in 2), then objects
  */
 import type { NftChain, NftSet, RenderedRuleset } from '../compile/render-model.js';
-import { rowElements } from '../compile/render-model.js';
+import { locateElement, overflowName, rowElements } from '../compile/render-model.js';
 import {
   chainBlock,
   elementStatements,
@@ -141,15 +141,19 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset): Diff
   for (const [set, keys] of addElements) if (next.sets.get(set)?.counter) added.set(set, new Set(keys));
   const carry: CarriedRow[] = [];
   if (added.size) {
+    // A row names its element by the direct map; it may live in that map's overflow (overflow.ts).
+    const ovf = (map: string) => overflowName(map);
     for (const [id, row] of next.rows) {
-      if (!added.get(row.map)?.has(row.key)) continue;
+      const to = added.get(row.map)?.has(row.key) ? row.map : added.get(ovf(row.map))?.has(row.key) ? ovf(row.map) : undefined;
+      if (to === undefined) continue;
       const old = prev.rows.get(id);
       if (!old) continue;
-      const survives = rowElements(old).some((e) => {
+      const from = rowElements(old).map((e) => locateElement(prev, e) ?? e);
+      const survives = from.some((e) => {
         const before = prev.sets.get(e.map)?.elements.get(e.key);
         return before !== undefined && next.sets.get(e.map)?.elements.get(e.key) === before;
       });
-      if (!survives) carry.push({ id, from: rowElements(old), to: { map: row.map, key: row.key } });
+      if (!survives) carry.push({ id, from, to: { map: to, key: row.key } });
     }
   }
 

@@ -60,6 +60,57 @@ export interface ElementChange {
   counters?: Map<string, CounterValue>;
 }
 
+/**
+ * The element messages (NEWSETELEM / DELSETELEM) of one set: a message is
+ * opened on the first element and closed once its element list passes
+ * MAX_ELEMENTS_BYTES, so any number of elements fits the u16 attribute limit.
+ */
+export class SetElementMessages {
+  private msg = -1;
+  private list = -1;
+  private count = 0;
+  private readonly type: number;
+  private readonly flags: number;
+
+  constructor(
+    private readonly w: NlWriter,
+    private readonly table: string,
+    private readonly set: string,
+    private readonly op: 'add' | 'delete',
+    private readonly nextSeq: () => number,
+    private readonly messages: BatchMessage[],
+  ) {
+    this.type = nftType(op === 'add' ? NFT_MSG.NEWSETELEM : NFT_MSG.DELSETELEM);
+    this.flags = NLM_F_REQUEST | NLM_F_ACK | (op === 'add' ? NLM_F_CREATE : 0);
+  }
+
+  /** Writes one element (`write` appends its NFTA_LIST_ELEM) into the open message. */
+  element(write: (w: NlWriter) => void): void {
+    const w = this.w;
+    if (this.msg < 0) {
+      const seq = this.nextSeq();
+      this.msg = w.begin(this.type, this.flags, seq, NFPROTO_NETDEV);
+      w.str(SET_ELEM_LIST.TABLE, this.table);
+      w.str(SET_ELEM_LIST.SET, this.set);
+      this.list = w.open(SET_ELEM_LIST.ELEMENTS, true);
+      this.messages.push({ seq, op: this.op, set: this.set, elements: 0 });
+      this.count = 0;
+    }
+    write(w);
+    this.count++;
+    if (w.pos - this.list > MAX_ELEMENTS_BYTES) this.finish();
+  }
+
+  /** Closes the open message, if any. */
+  finish(): void {
+    if (this.msg < 0) return;
+    this.w.close(this.list);
+    this.w.end(this.msg);
+    this.messages[this.messages.length - 1].elements = this.count;
+    this.msg = -1;
+  }
+}
+
 /** Appends element messages (NEWSETELEM / DELSETELEM) for `changes` to `w`, split under the attribute limit. */
 export function writeElements(
   w: NlWriter,
@@ -70,35 +121,12 @@ export function writeElements(
   messages: BatchMessage[],
   encoders = new Map<NftSet, SetEncoder>(),
 ): void {
-  const type = nftType(op === 'add' ? NFT_MSG.NEWSETELEM : NFT_MSG.DELSETELEM);
-  const flags = NLM_F_REQUEST | NLM_F_ACK | (op === 'add' ? NLM_F_CREATE : 0);
   for (const c of changes) {
     let enc = encoders.get(c.set);
     if (!enc) encoders.set(c.set, (enc = new SetEncoder(c.set)));
-    let msg = -1;
-    let list = -1;
-    let count = 0;
-    const finish = () => {
-      if (msg < 0) return;
-      w.close(list);
-      w.end(msg);
-      messages[messages.length - 1].elements = count;
-      msg = -1;
-    };
-    const each = (key: string, data: string | undefined) => {
-      if (msg < 0) {
-        const seq = nextSeq();
-        msg = w.begin(type, flags, seq, NFPROTO_NETDEV);
-        w.str(SET_ELEM_LIST.TABLE, table);
-        w.str(SET_ELEM_LIST.SET, c.set.name);
-        list = w.open(SET_ELEM_LIST.ELEMENTS, true);
-        messages.push({ seq, op, set: c.set.name, elements: 0 });
-        count = 0;
-      }
-      enc!.element(w, key, data, c.counters?.get(key));
-      count++;
-      if (w.pos - list > MAX_ELEMENTS_BYTES) finish();
-    };
+    const encoder = enc;
+    const out = new SetElementMessages(w, table, c.set.name, op, nextSeq, messages);
+    const each = (key: string, data: string | undefined) => out.element((writer) => encoder.element(writer, key, data, c.counters?.get(key)));
     if (c.keys === 'all') c.set.elements.forEach((data, key) => each(key, op === 'add' ? data : undefined));
     else {
       for (const key of c.keys) {
@@ -107,7 +135,7 @@ export function writeElements(
         each(key, data);
       }
     }
-    finish();
+    out.finish();
   }
 }
 

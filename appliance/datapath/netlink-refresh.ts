@@ -10,9 +10,9 @@
  * counters. Any difference in the skeleton: undefined, and the caller
  * replaces the table. Pure.
  */
-import { objectKey, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
+import { isDirect, objectKey, overflowName, type NftObject, type NftSet, type RenderedRuleset } from '../compile/render-model.js';
 import type { CounterValue } from '../compile/render-print.js';
-import { batchMark, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
+import { batchMark, SetElementMessages, writeElements, type BatchMessage, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { encodable, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFPROTO_NETDEV, nftType, NLM_F_ACK, NLM_F_REQUEST, NlWriter, SetEncoder } from './netlink-encode.js';
 import { ownObjects, writeObject, type Skeleton } from './netlink-full.js';
 import { attrsOf, dumpedMessages, strAttr, type Attr, type DumpedMessage } from './netlink-table-dump.js';
@@ -223,9 +223,17 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
     const keys: string[] = [];
     const gone: number[][] = [];
     const counters = new Map<string, CounterValue>();
+    // A direct map's rows that a diff put in its overflow come back here with their counts (datapath/overflow.ts).
+    const spill = isDirect(r, s.name) ? liveSets.get(overflowName(s.name)) : undefined;
     s.elements.forEach((data, key) => {
       const k = enc.keyString(key);
       const i = had.index.get(k);
+      const j = i === undefined ? spill?.index.get(k) : undefined;
+      if (j !== undefined) {
+        const x = elementAttr(buf, spill!.start[j], spill!.end[j], 7) ?? elementAttr(buf, spill!.start[j], spill!.end[j], 11);
+        const c = x ? counterOf(buf, x) : undefined;
+        if (c) counters.set(key, c);
+      }
       if (i !== undefined) {
         had.index.delete(k);
         if (had.data[i] === enc.dataSignature(data)) {
@@ -279,38 +287,20 @@ export function kernelDiff(r: RenderedRuleset, skeleton: Skeleton, liveDump: Buf
 
 /** DELSETELEM messages naming live elements by their dumped key attributes. */
 function writeDeletes(w: NlWriter, table: string, set: string, buf: Buffer, elements: number[][], nextSeq: () => number, messages: BatchMessage[]): void {
-  let msg = -1;
-  let list = -1;
-  let count = 0;
-  const finish = () => {
-    if (msg < 0) return;
-    w.close(list);
-    w.end(msg);
-    messages[messages.length - 1].elements = count;
-    msg = -1;
-  };
+  const out = new SetElementMessages(w, table, set, 'delete', nextSeq, messages);
   for (const e of elements) {
-    if (msg < 0) {
-      const s = nextSeq();
-      msg = w.begin(nftType(MSG.DELSETELEM), NLM_F_REQUEST | NLM_F_ACK, s, NFPROTO_NETDEV);
-      w.str(1, table);
-      w.str(2, set);
-      list = w.open(3, true);
-      messages.push({ seq: s, op: 'delete', set, elements: 0 });
-      count = 0;
-    }
-    const el = w.open(1, true);
-    for (const type of [1, 10]) {
-      const a = elementAttr(buf, e[0], e[1], type);
-      if (!a) continue;
-      w.raw(buf, a[1] - 4, a[2]);
-      w.pad();
-    }
-    w.close(el);
-    count++;
-    if (w.pos - list > 48 * 1024) finish();
+    out.element(() => {
+      const el = w.open(1, true);
+      for (const type of [1, 10]) {
+        const a = elementAttr(buf, e[0], e[1], type);
+        if (!a) continue;
+        w.raw(buf, a[1] - 4, a[2]);
+        w.pad();
+      }
+      w.close(el);
+    });
   }
-  finish();
+  out.finish();
 }
 
 /** A dumped object's DATA attribute, comparable. */

@@ -17,6 +17,7 @@ import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapsho
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
 import { kernelDiff, type KernelDiff } from './netlink-refresh.js';
+import { compactedCopy, compactOverflow, foldOverflowCounters, overflowRows, placeOverflow } from './overflow.js';
 
 export interface NftRunner {
   /** Run `nft [-c] -f -` with the script on stdin; throw DatapathError NFT_REJECTED with nft's message on failure. */
@@ -99,11 +100,19 @@ export class ScriptDatapath implements Datapath {
 
   private plan(next: RenderedRuleset, opts: ApplyOptions): Plan {
     if (next.table !== this.table) throw new DatapathError('NOT_LOADED', `the ruleset is for table ${next.table}, this datapath drives ${this.table}`);
-    if (opts.full) return { mode: 'full', reason: 'requested' };
-    if (!this.current) return { mode: 'full', reason: 'no running ruleset known' };
+    // A full apply loads every row into its direct map; a diff adds rows to the overflow maps only (overflow.ts).
+    if (opts.full) return this.full(next, 'requested');
+    if (!this.current) return this.full(next, 'no running ruleset known');
+    if (opts.compact) compactOverflow(next);
+    else placeOverflow(this.current, next);
     const p = diffRulesets(this.current, next);
-    if (p.kind === 'full') return { mode: 'full', reason: p.reason };
+    if (p.kind === 'full') return this.full(next, p.reason);
     return { mode: p.diff.empty ? 'noop' : 'diff', diff: p.diff };
+  }
+
+  private full(next: RenderedRuleset, reason: string): Plan {
+    compactOverflow(next);
+    return { mode: 'full', reason };
   }
 
   private scriptOf(plan: Plan, next: RenderedRuleset, counters?: ElementCounters): string {
@@ -242,7 +251,7 @@ export class ScriptDatapath implements Datapath {
         const r0 = performance.now();
         const done = io.tryDiff ? await this.viaKernelDiff(next, skeleton, dump) : undefined;
         if (done) return { skeletonMs: t1 - t0, readMs: r0 - t1, encodeMs: done.encodeMs, kernelMs: done.kernelMs, kernelDiff: done.diff };
-        io.counters = nonZero(parseNetlinkDump(dump, next.sets).elements);
+        io.counters = foldOverflowCounters(nonZero(parseNetlinkDump(dump, next.sets).elements), next);
       } else io.counters = await this.kernelElementCounters(next);
       readMs = performance.now() - t1;
     }
@@ -316,6 +325,25 @@ export class ScriptDatapath implements Datapath {
       this.applying++;
       try {
         return await this.applyNow(next, opts);
+      } finally {
+        this.applying--;
+        this.applied++;
+      }
+    });
+  }
+
+  /** Rows the running ruleset holds in overflow maps (added by diffs since the last full apply or compaction). */
+  overflowRows(): number {
+    return this.current ? overflowRows(this.current) : 0;
+  }
+
+  compact(): Promise<ApplyResult | undefined> {
+    return this.serial(async () => {
+      // Built from the running ruleset inside the queue: a commit applied meanwhile is not undone.
+      if (!this.current || !overflowRows(this.current)) return undefined;
+      this.applying++;
+      try {
+        return await this.applyNow(compactedCopy(this.current), { compact: true, check: false });
       } finally {
         this.applying--;
         this.applied++;
@@ -429,7 +457,7 @@ export class ScriptDatapath implements Datapath {
   /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
   private async kernelElementCounters(next: RenderedRuleset): Promise<ElementCounters> {
     try {
-      return nonZero((await this.kernelCounters(next)).elements);
+      return foldOverflowCounters(nonZero((await this.kernelCounters(next)).elements), next);
     } catch {
       return new Map();
     }
@@ -481,7 +509,7 @@ export class ScriptDatapath implements Datapath {
         sink(
           await this.runner.dumpCounters(
             this.table,
-            index.sets.map((s) => s.name),
+            index.dumped,
             sink,
           ),
         );

@@ -19,6 +19,7 @@
  * its gateway (the engine), so nothing on the segment needs configuring.
  */
 import { runProcess } from '../run-process.js';
+import { SERVER_PROBE_SOURCE } from '../probe-sources.js';
 
 export interface ProbeTarget {
   /** Engine interface the server is on, and its MAC (the probe's source MAC). */
@@ -28,7 +29,7 @@ export interface ProbeTarget {
   serverIp?: string;
   serviceIp: string;
   port: number;
-  /** Probe source address (default 198.51.100.7). */
+  /** Probe source address (default SERVER_PROBE_SOURCE, 198.51.100.7). */
   sourceIp?: string;
 }
 
@@ -106,7 +107,7 @@ export async function probeServer(t: ProbeTarget, o: { netns?: string; timeoutMs
     iface: t.interface,
     smac: t.interfaceMac,
     dmac: t.serverMac,
-    src: t.sourceIp ?? '198.51.100.7',
+    src: t.sourceIp ?? SERVER_PROBE_SOURCE,
     w: t.serviceIp,
     own: t.serverIp,
     port: t.port,

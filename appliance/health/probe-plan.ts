@@ -5,6 +5,7 @@
  */
 import type { Config, Device } from '../model/config.generated.js';
 import type { ProbeRequest } from './prober.js';
+import { HEALTH_PROBE_SOURCE } from '../probe-sources.js';
 
 export type CheckKind = 'tcp' | 'heartbeat' | 'icmp' | 'none';
 
@@ -16,8 +17,8 @@ export interface CheckSettings {
   port?: number;
 }
 
-/** RFC 2544 benchmarking range: never a real client. Devices route their replies to it via their gateway, the engine. */
-export const PROBE_SOURCE = '198.18.0.1';
+/** The health probes' source (RFC 2544 benchmarking range): devices route their replies to it via their gateway, the engine. */
+export const PROBE_SOURCE = HEALTH_PROBE_SOURCE;
 
 const SERVER_MODES = new Set(['loopback', 'alias', 'nat', 'server-ip']);
 

@@ -93,6 +93,15 @@ export interface Snmp {
   'trap-destination': TrapDestination[];
 }
 
+export interface Accounting {
+  /** How often the counters are sampled. */
+  'sample-interval': number;
+  /** Samples are kept at every interval this long; older ones are thinned to the last sample of each counter in each hour, which keeps usage over whole hours exact. */
+  'full-resolution': number;
+  /** Samples older than this are dropped, except each counter's last one (the value the next rise is measured from). */
+  retention: number;
+}
+
 export interface System {
   /** The appliance's host name (one DNS label). */
   hostname: string;
@@ -101,6 +110,8 @@ export interface System {
   login: Login;
   /** The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here. */
   snmp: Snmp;
+  /** Billing samples: every counter (service port in and out, hop, client rule) is read from the data plane and written to the appliance's store at each interval; a counter that did not move since its last sample writes nothing (its last sample still holds its value). Usage over a time range is the rise between samples. */
+  accounting: Accounting;
 }
 
 export interface Gateway {

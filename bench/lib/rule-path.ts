@@ -7,7 +7,7 @@
  * by the same rule (`… map @v4_ddp meta mark vmap @act`). The count does not
  * depend on how many services are loaded unless a chain grows per service.
  */
-import type { NftChain, RenderedRuleset } from '../../appliance/compile/render-model.js';
+import { locateElement, type NftChain, type RenderedRuleset } from '../../appliance/compile/render-model.js';
 
 export interface PassCost {
   row: string;
@@ -56,9 +56,11 @@ function actionOf(rs: RenderedRuleset, rule: string, map: string, data: string):
 export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
   const row = rs.rows.get(rowId);
   if (!row) throw new Error(`rule path: no row ${rowId}`);
-  const { map, key } = row;
+  // A row of a direct map that a diff added lives in the map's overflow until the next full apply.
+  const { map, key } = locateElement(rs, row) ?? row;
+  const holds = (r: string): boolean => r.includes(`@${map} `) || r.endsWith(`@${map}`);
   // A per-interface map's key has no interface: the one hook chain that looks the map up names it.
-  const hookOf = [...rs.chains.values()].find((c) => c.kind === 'hook' && c.rules.some((r) => r.includes(`@${map} `)))?.device;
+  const hookOf = [...rs.chains.values()].find((c) => c.kind === 'hook' && c.rules.some(holds))?.device;
   const iif = /^"([^"]+)"/.exec(key)?.[1] ?? hookOf;
   const verdict = rs.sets.get(map)?.elements.get(key);
   if (!iif || !verdict) throw new Error(`rule path: no element ${key} in ${map}`);
@@ -67,7 +69,6 @@ export function passCost(rs: RenderedRuleset, rowId: string): PassCost {
     if (!c) throw new Error(`rule path: no chain ${name}`);
     return c;
   };
-  const holds = (r: string): boolean => r.includes(`@${map} `) || r.endsWith(`@${map}`);
   // From the hook chain to the rule that looks the map up, through dispatch chains (a goto, or a jump out of the
   // MAC dispatch map) where the lookup is not in the hook chain itself.
   const walk = (c: NftChain, depth: number): { name: string; rules: string[] }[] | undefined => {

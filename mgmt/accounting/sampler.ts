@@ -5,13 +5,25 @@
  * counters, so usage over a time range is the rise between two samples
  * (mgmt/accounting/report.ts).
  */
+import type { Config } from '../../appliance/model/config.generated.js';
+import { HOUR_MS, type AccountingRetention } from '../store/accounting-retention.js';
 import type { Store } from '../store/store.js';
 import type { Billing } from './billing.js';
 import { CounterLedger } from './ledger.js';
 
 export interface SamplerOptions {
-  everyMs: number;
+  /** A fixed interval (ms), over the configuration's system/accounting/sample-interval (tests, benchmarks). */
+  everyMs?: number;
   log?: (line: string) => void;
+}
+
+/** system/accounting of the running configuration, with the schema's defaults for a configuration stored before it existed. */
+export function accountingSettings(config: Config | undefined): { everyMs: number; policy: AccountingRetention } {
+  const a = config?.system.accounting;
+  return {
+    everyMs: (a?.['sample-interval'] ?? 60) * 1000,
+    policy: { fullResolutionMs: (a?.['full-resolution'] ?? 48) * HOUR_MS, retentionMs: (a?.retention ?? 90) * 24 * HOUR_MS },
+  };
 }
 
 /** scope and subject of a billing counter id (svc/<s>/<p>/<in|out>, hop/<row>, client/<acl>). */
@@ -37,13 +49,29 @@ export class AccountingSampler {
     private readonly o: SamplerOptions,
   ) {}
 
+  private stopped = false;
+  private settingsCache?: { id: number | null; settings: ReturnType<typeof accountingSettings> };
+
+  /** The running configuration's accounting settings (read again only after a commit). */
+  private settings(): ReturnType<typeof accountingSettings> {
+    const id = this.store.runningId();
+    if (this.settingsCache?.id !== id) this.settingsCache = { id, settings: accountingSettings(this.store.running().config) };
+    return this.settingsCache.settings;
+  }
+
+  /** Samples at the configured interval; a commit that changes it takes effect from the next sample. */
   start(): void {
-    this.timer = setInterval(() => void this.sample(), this.o.everyMs);
-    this.timer.unref();
+    const arm = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void this.sample().finally(arm), this.o.everyMs ?? this.settings().everyMs);
+      this.timer.unref();
+    };
+    arm();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.running;
   }
 
@@ -68,7 +96,7 @@ export class AccountingSampler {
         if (r.values instanceof CounterLedger) r.values.forEach(write);
         else for (const [id, v] of r.values) write(id, v.packets, v.bytes);
       })();
-      this.store.pruneAccounting();
+      this.store.pruneAccounting(undefined, this.settings().policy);
     } catch (e) {
       this.o.log?.(`accounting sample failed: ${(e as Error).message}`);
     }

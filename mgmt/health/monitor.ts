@@ -73,6 +73,8 @@ const roundTimings = (t: Record<string, number>) => Object.fromEntries(Object.en
 
 const HEALTH: Actor = { user: 'health', client: 'system' };
 const ALPHA = 0.25;
+/** How long interfaces made again are collected before one data plane reload. */
+const RELOAD_SETTLE_MS = 300;
 
 export class HealthMonitor {
   private readonly devices = new Map<string, DeviceHealthState>();
@@ -89,6 +91,8 @@ export class HealthMonitor {
   private committing = false;
   private reading = false;
   private links: LinkWatch | undefined;
+  private readonly recreated = new Set<string>();
+  private reloadTimer: NodeJS.Timeout | undefined;
   private commits: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private readonly log: (line: string) => void;
@@ -102,7 +106,7 @@ export class HealthMonitor {
   async start(): Promise<void> {
     await this.sync();
     if (this.o.linkWatch) {
-      this.links = new LinkWatch({ netns: this.o.linkWatch.netns, log: this.log, onDown: (ifname) => this.linkDown(ifname) });
+      this.links = new LinkWatch({ netns: this.o.linkWatch.netns, log: this.log, onDown: (ifname) => this.linkDown(ifname), onRecreated: (ifname) => this.linkRecreated(ifname) });
       this.links.start();
     }
     this.watch = setInterval(() => void this.sync().catch((e: Error) => this.log(`health: ${e.message}`)), this.o.watchMs ?? 500);
@@ -118,6 +122,7 @@ export class HealthMonitor {
     this.stopped = true;
     clearInterval(this.watch);
     clearInterval(this.passive);
+    clearTimeout(this.reloadTimer);
     this.links?.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -341,6 +346,32 @@ export class HealthMonitor {
     for (const d of this.config?.devices.device ?? []) {
       if (d.leg.some((l) => l.interface === ifname)) void this.checkNow(d.name, `interface ${ifname} lost its carrier`);
     }
+  }
+
+  /**
+   * An engine interface was made again: the loaded rules still forward to its
+   * old index. Interfaces made again together (a driver reload) are collected
+   * for a moment and answered by one reload of the data plane.
+   */
+  private linkRecreated(ifname: string): void {
+    if (this.stopped || !this.config?.interfaces.interface.some((i) => i.name === ifname)) return;
+    this.recreated.add(ifname);
+    if (this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      const names = [...this.recreated].sort();
+      this.recreated.clear();
+      if (this.stopped) return;
+      const why = `interface ${names.join(', ')} made again`;
+      this.log(`health: ${why}: reloading the data plane`);
+      this.commits = this.commits.then(() =>
+        this.o.northbound.reload(why).then(
+          (r) => this.log(`health: data plane reloaded in ${Math.round(r.readMs + r.applyMs)} ms (${r.carried} counters carried)`),
+          (e: Error) => this.log(`health: data plane reload failed: ${e.message}`),
+        ),
+      );
+    }, RELOAD_SETTLE_MS);
+    this.reloadTimer.unref();
   }
 
   private async passiveCheck(): Promise<void> {

@@ -33,6 +33,8 @@ export interface Dataplane {
   prepare(config: Config, opts?: { full?: boolean; check?: boolean; state?: RuntimeState }): Promise<PreparedChange>;
   /** Load a prepared change atomically; on failure the running ruleset is unchanged. */
   apply(change: PreparedChange, opts?: { full?: boolean }): Promise<ApplyResult>;
+  /** Rows that commits added since the last full apply move into the direct maps (appliance/datapath/overflow.ts); undefined: nothing to move. */
+  compact?(): Promise<ApplyResult | undefined>;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -86,6 +88,14 @@ export class EngineDataplane implements Dataplane {
     try {
       // check: false — prepare() just ran `nft -c` on the same ruleset against the same running one.
       return await this.engine.apply(change.prepared, { check: false, full: opts.full || change.full });
+    } catch (e) {
+      throw new VcnError('APPLY_FAILED', message(e), [{ code: 'APPLY_FAILED', path: '/', message: message(e) }]);
+    }
+  }
+
+  async compact(): Promise<ApplyResult | undefined> {
+    try {
+      return await this.engine.compact();
     } catch (e) {
       throw new VcnError('APPLY_FAILED', message(e), [{ code: 'APPLY_FAILED', path: '/', message: message(e) }]);
     }

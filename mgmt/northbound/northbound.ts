@@ -155,6 +155,32 @@ export class Northbound {
     });
   }
 
+  /**
+   * Loads the running configuration into the data plane again, in full, with
+   * the counters carried: nft resolves `fwd to` / `dup to` interface names to
+   * indexes when rules are loaded, so after an engine interface is made again
+   * only a new load points them at it. Not a commit: the configuration is
+   * the same. Recorded as a `dataplane-reload` event.
+   */
+  reload(reason: string): Promise<ApplyResult> {
+    return this.serial(async () => {
+      const running = this.store.running();
+      const change = await this.dataplane.prepare(running.config ?? emptyConfig(), { full: true, check: false, state: this.runtime });
+      const apply = await this.dataplane.apply(change, { full: true });
+      this.store.event('dataplane-reload', undefined, { reason, commit: running.id, ms: Math.round(apply.readMs + apply.applyMs), carried: apply.carried });
+      return apply;
+    });
+  }
+
+  /**
+   * Moves rows that commits put into overflow maps into the direct maps (one transaction, counts
+   * carried; appliance/datapath/overflow.ts), between commits. Undefined when there was nothing to do.
+   */
+  compact(): Promise<ApplyResult | undefined> {
+    if (this.stopped || !this.dataplane.compact) return Promise.resolve(undefined);
+    return this.serial(() => this.dataplane.compact!());
+  }
+
   /** Stops the confirm timer and waits for the operation in progress. A pending confirmation stays in the store. */
   async stop(): Promise<void> {
     this.stopped = true;

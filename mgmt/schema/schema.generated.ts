@@ -509,6 +509,58 @@ export const VCN_SCHEMA: ModuleSchema = {
             }
           ],
           "description": "The SNMP agent (Debian's snmpd with the appliance's VCN-MIB served as an AgentX subagent), configured from here."
+        },
+        {
+          "kind": "container",
+          "name": "accounting",
+          "children": [
+            {
+              "kind": "leaf",
+              "name": "sample-interval",
+              "type": {
+                "base": "uint32",
+                "range": [
+                  [
+                    10,
+                    86400
+                  ]
+                ]
+              },
+              "default": "60",
+              "description": "How often the counters are sampled."
+            },
+            {
+              "kind": "leaf",
+              "name": "full-resolution",
+              "type": {
+                "base": "uint16",
+                "range": [
+                  [
+                    1,
+                    8760
+                  ]
+                ]
+              },
+              "default": "48",
+              "description": "Samples are kept at every interval this long; older ones are thinned to the last sample of each counter in each hour, which keeps usage over whole hours exact."
+            },
+            {
+              "kind": "leaf",
+              "name": "retention",
+              "type": {
+                "base": "uint16",
+                "range": [
+                  [
+                    1,
+                    3650
+                  ]
+                ]
+              },
+              "default": "90",
+              "description": "Samples older than this are dropped, except each counter's last one (the value the next rise is measured from)."
+            }
+          ],
+          "description": "Billing samples: every counter (service port in and out, hop, client rule) is read from the data plane and written to the appliance's store at each interval; a counter that did not move since its last sample writes nothing (its last sample still holds its value). Usage over a time range is the rise between samples."
         }
       ],
       "description": "The appliance itself: its name, how it is managed, who may log in, and its SNMP agent. Everything an operator sets up on the console's first-boot wizard lives here, so it is committed, versioned and rolled back like the rest of the configuration."

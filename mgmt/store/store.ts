@@ -11,6 +11,7 @@ import { VcnError } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { decodeSnapshot, encodeSnapshot, manifestChunks } from './snapshot-codec.js';
+import { HOUR_MS, pruneAccountingTable, type AccountingRetention } from './accounting-retention.js';
 
 
 const SNAPSHOT_CACHE_ENTRIES = 4;
@@ -60,10 +61,15 @@ export interface NewCommit {
 export interface StoreOptions {
   /** Commits kept (default 1000); older ones are dropped with their snapshots. */
   historyLimit?: number;
-  /** Accounting samples older than this many ms are dropped by pruneAccounting (default 90 days). */
+  /** Accounting samples older than this many ms are dropped by pruneAccounting, but each counter's last one (default 90 days). */
   accountingRetentionMs?: number;
+  /** Accounting samples older than this many ms are thinned to one per counter and hour (default 48 hours). */
+  accountingFullResolutionMs?: number;
   now?: () => number;
 }
+
+/** Setting: the hour (ms) up to which accounting samples are thinned. */
+const THINNED_UNTIL = 'accounting-thinned-until';
 
 export interface StoreStats {
   commits: number;
@@ -85,7 +91,9 @@ export interface AccountingSample {
 export class Store {
   readonly db: Database.Database;
   private readonly historyLimit: number;
-  private readonly retentionMs: number;
+  private readonly retention: AccountingRetention;
+  /** The hour when samples were last pruned (pruning runs once an hour). */
+  private prunedHour?: number;
   private readonly now: () => number;
   /** Decoded snapshots by id (a snapshot never changes once written). */
   private readonly cache = new Map<number, Config>();
@@ -93,7 +101,7 @@ export class Store {
   private constructor(db: Database.Database, opts: StoreOptions) {
     this.db = db;
     this.historyLimit = opts.historyLimit ?? 1000;
-    this.retentionMs = opts.accountingRetentionMs ?? 90 * 24 * 3600_000;
+    this.retention = { retentionMs: opts.accountingRetentionMs ?? 90 * 24 * HOUR_MS, fullResolutionMs: opts.accountingFullResolutionMs ?? 48 * HOUR_MS };
     this.now = opts.now ?? Date.now;
   }
 
@@ -408,9 +416,20 @@ export class Store {
       .all(scope, subject, from, to) as never;
   }
 
-  /** Drops samples older than the retention; returns how many. */
-  pruneAccounting(now = this.now()): number {
-    return this.db.prepare('DELETE FROM accounting WHERE time < ?').run(now - this.retentionMs).changes;
+  /**
+   * Thins samples past the full resolution and drops those past the
+   * retention (accounting-retention.ts), at most once per hour unless
+   * `force`; `policy` overrides the store's (the running configuration's
+   * system/accounting). Returns how many samples went.
+   */
+  pruneAccounting(now = this.now(), policy: Partial<AccountingRetention> = {}, force = false): number {
+    const hour = Math.floor(now / HOUR_MS);
+    if (!force && hour === this.prunedHour) return 0;
+    this.prunedHour = hour;
+    const thinnedUntil = Number(this.setting(THINNED_UNTIL) ?? 0);
+    const r = pruneAccountingTable(this.db, now, { ...this.retention, ...policy }, thinnedUntil);
+    if (r.thinnedUntil !== thinnedUntil) this.setSetting(THINNED_UNTIL, String(r.thinnedUntil));
+    return r.deleted;
   }
 
   setting(key: string): string | undefined {

@@ -10,7 +10,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile } from '../../appliance/compile/compile.js';
 import { deviceLegsOf, type DataplaneFacts } from '../../appliance/compile/render-facts.js';
 import type { RenderedRuleset } from '../../appliance/compile/render-model.js';
@@ -24,7 +24,7 @@ import { loadFixture } from '../helpers/config.js';
 import { everything, FACTS, GOLDEN_TABLES, IPV6_FACTS } from '../unit/render-tables.js';
 import { syntheticTable } from '../unit/render-synthetic.js';
 import { MiniNet } from './helpers/netns-mini.js';
-import { requireRoot } from './helpers/root.js';
+import { miniNetHooks } from './helpers/mini-net-hooks.js';
 
 const net = new MiniNet();
 let ns: string;
@@ -68,9 +68,9 @@ function synthetic(keep: number, from: number, extra: number): RenderedRuleset {
 const listing = () => nft(['list', 'table', 'netdev', 'vcn']);
 const tables = () => nft(['list', 'tables']);
 
-beforeAll(async () => {
-  requireRoot();
-  try {
+miniNetHooks(
+  net,
+  async () => {
     ns = await net.addNs('full');
     const peer = await net.addNs('fpeer');
     // The golden tables name interfaces I0..I3 (and the fixtures P1, P2 …): make every one they use.
@@ -83,17 +83,14 @@ beforeAll(async () => {
     }
     viaNft = new NftDriver({ netns: ns, netlinkFull: false });
     viaNetlink = new NftDriver({ netns: ns });
-  } catch (e) {
-    await net.cleanup();
-    throw e;
-  }
-}, 120_000);
-
-afterAll(async () => {
-  viaNetlink?.close();
-  viaNft?.close();
-  await net.cleanup();
-}, 60_000);
+  },
+  {
+    teardown: () => {
+      viaNetlink?.close();
+      viaNft?.close();
+    },
+  },
+);
 
 describe('full apply over netlink', () => {
   it('every golden ruleset lists exactly as after nft -f of its script', async () => {

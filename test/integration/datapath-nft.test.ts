@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import type { DataplaneFacts } from '../../appliance/compile/render-facts.js';
 import type { Row, SequenceTable, ServicePolicy } from '../../appliance/compile/sequence-table.js';
@@ -16,7 +16,7 @@ import { DatapathError } from '../../appliance/datapath/datapath.js';
 import { NftDriver, readInterfaceMacs } from '../../appliance/datapath/nft-driver.js';
 import { syntheticService } from '../unit/render-synthetic.js';
 import { MiniNet } from './helpers/netns-mini.js';
-import { requireRoot } from './helpers/root.js';
+import { miniNetHooks } from './helpers/mini-net-hooks.js';
 
 const W1 = '10.77.100.1';
 const W2 = '10.77.100.2';
@@ -103,40 +103,30 @@ s.on('close',()=>{console.log('reply:'+b);process.exit(0)});s.on('error',e=>{con
   return r.stdout.trim();
 }
 
-beforeAll(async () => {
-  requireRoot();
-  try {
-    eng = await net.addNs('eng');
-    cl = await net.addNs('cl');
-    sv = await net.addNs('sv');
-    const fw = await net.addNs('fw');
-    ifs = { up: net.ifname('e0'), fw0: net.ifname('e1'), fw1: net.ifname('e2'), srv: net.ifname('e3') };
-    await net.veth({ ns: cl, name: net.ifname('c0'), mac: MAC.c0 }, { ns: eng, name: ifs.up, mac: MAC.e0 });
-    await net.veth({ ns: eng, name: ifs.srv, mac: MAC.e3 }, { ns: sv, name: net.ifname('s0'), mac: MAC.s0 });
-    await net.veth({ ns: eng, name: ifs.fw0, mac: MAC.e1 }, { ns: fw, name: net.ifname('x1'), mac: '02:77:00:00:0f:10' });
-    await net.veth({ ns: eng, name: ifs.fw1, mac: MAC.e2 }, { ns: fw, name: net.ifname('x2'), mac: '02:77:00:00:0f:11' });
-    const c0 = net.ifname('c0');
-    const s0 = net.ifname('s0');
-    // Checksums computed by the senders (no offload), so a wrong rewrite would be dropped by the receiver.
-    await net.sh(cl, `ip addr add 10.77.1.2/24 dev ${c0} && ip neigh add 10.77.1.1 lladdr ${MAC.e0} dev ${c0} nud permanent && ip route add default via 10.77.1.1 && ethtool -K ${c0} tx off >/dev/null`);
-    await net.sh(
-      sv,
-      `ip addr add ${SERVER}/24 dev ${s0} && ip addr add ${W1}/32 dev lo && ip neigh add 10.77.3.1 lladdr ${MAC.e3} dev ${s0} nud permanent && ip route add 10.77.1.0/24 via 10.77.3.1 && ethtool -K ${s0} tx off >/dev/null`,
-    );
-    const udp = net.start(sv, ['node', '-e', `const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(m,r.port,r.address));d.bind(9,'${W1}',()=>console.log('ready'))`]);
-    const tcp = net.start(sv, ['node', '-e', `require('net').createServer(s=>s.pipe(s)).listen(8080,'${SERVER}',()=>console.log('ready'))`]);
-    await Promise.all([net.waitFor(udp, /ready/), net.waitFor(tcp, /ready/)]);
-    driver = new NftDriver({ netns: eng });
-    facts = { interfaceMacs: await readInterfaceMacs(eng), deviceLegs: {} };
-  } catch (e) {
-    await net.cleanup();
-    throw e;
-  }
-}, 120_000);
-
-afterAll(async () => {
-  await net.cleanup();
-}, 60_000);
+miniNetHooks(net, async () => {
+  eng = await net.addNs('eng');
+  cl = await net.addNs('cl');
+  sv = await net.addNs('sv');
+  const fw = await net.addNs('fw');
+  ifs = { up: net.ifname('e0'), fw0: net.ifname('e1'), fw1: net.ifname('e2'), srv: net.ifname('e3') };
+  await net.veth({ ns: cl, name: net.ifname('c0'), mac: MAC.c0 }, { ns: eng, name: ifs.up, mac: MAC.e0 });
+  await net.veth({ ns: eng, name: ifs.srv, mac: MAC.e3 }, { ns: sv, name: net.ifname('s0'), mac: MAC.s0 });
+  await net.veth({ ns: eng, name: ifs.fw0, mac: MAC.e1 }, { ns: fw, name: net.ifname('x1'), mac: '02:77:00:00:0f:10' });
+  await net.veth({ ns: eng, name: ifs.fw1, mac: MAC.e2 }, { ns: fw, name: net.ifname('x2'), mac: '02:77:00:00:0f:11' });
+  const c0 = net.ifname('c0');
+  const s0 = net.ifname('s0');
+  // Checksums computed by the senders (no offload), so a wrong rewrite would be dropped by the receiver.
+  await net.sh(cl, `ip addr add 10.77.1.2/24 dev ${c0} && ip neigh add 10.77.1.1 lladdr ${MAC.e0} dev ${c0} nud permanent && ip route add default via 10.77.1.1 && ethtool -K ${c0} tx off >/dev/null`);
+  await net.sh(
+    sv,
+    `ip addr add ${SERVER}/24 dev ${s0} && ip addr add ${W1}/32 dev lo && ip neigh add 10.77.3.1 lladdr ${MAC.e3} dev ${s0} nud permanent && ip route add 10.77.1.0/24 via 10.77.3.1 && ethtool -K ${s0} tx off >/dev/null`,
+  );
+  const udp = net.start(sv, ['node', '-e', `const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(m,r.port,r.address));d.bind(9,'${W1}',()=>console.log('ready'))`]);
+  const tcp = net.start(sv, ['node', '-e', `require('net').createServer(s=>s.pipe(s)).listen(8080,'${SERVER}',()=>console.log('ready'))`]);
+  await Promise.all([net.waitFor(udp, /ready/), net.waitFor(tcp, /ready/)]);
+  driver = new NftDriver({ netns: eng });
+  facts = { interfaceMacs: await readInterfaceMacs(eng), deviceLegs: {} };
+});
 
 describe('nft driver in a namespace', () => {
   it('loads a rendered ruleset as one transaction and lists it back', async () => {

@@ -3,41 +3,31 @@
  * each way, in a namespace of our own. Prints the times; asserts only what
  * must hold whatever the machine (modes, element counts, small diffs).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderRuleset } from '../../appliance/compile/render-nft.js';
 import type { DataplaneFacts } from '../../appliance/compile/render-facts.js';
 import { NftDriver, readInterfaceMacs } from '../../appliance/datapath/nft-driver.js';
 import { syntheticTable, type SyntheticInterfaces } from '../unit/render-synthetic.js';
 import { MiniNet } from './helpers/netns-mini.js';
-import { requireRoot } from './helpers/root.js';
+import { miniNetHooks } from './helpers/mini-net-hooks.js';
 
 const net = new MiniNet();
 let ifs: SyntheticInterfaces;
 let facts: DataplaneFacts;
 let driver: NftDriver;
 
-beforeAll(async () => {
-  requireRoot();
-  try {
-    const eng = await net.addNs('big');
-    const peer = await net.addNs('peer');
-    ifs = { up: net.ifname('e0'), fw0: net.ifname('e1'), fw1: net.ifname('e2'), srv: net.ifname('e3') };
-    let i = 0;
-    for (const name of Object.values(ifs)) {
-      await net.veth({ ns: eng, name, mac: `02:88:00:00:00:0${i}` }, { ns: peer, name: net.ifname(`p${i}`), mac: `02:88:00:00:01:0${i}` });
-      i++;
-    }
-    facts = { interfaceMacs: await readInterfaceMacs(eng), deviceLegs: { fw: [ifs.fw0, ifs.fw1] } };
-    driver = new NftDriver({ netns: eng });
-  } catch (e) {
-    await net.cleanup();
-    throw e;
+miniNetHooks(net, async () => {
+  const eng = await net.addNs('big');
+  const peer = await net.addNs('peer');
+  ifs = { up: net.ifname('e0'), fw0: net.ifname('e1'), fw1: net.ifname('e2'), srv: net.ifname('e3') };
+  let i = 0;
+  for (const name of Object.values(ifs)) {
+    await net.veth({ ns: eng, name, mac: `02:88:00:00:00:0${i}` }, { ns: peer, name: net.ifname(`p${i}`), mac: `02:88:00:00:01:0${i}` });
+    i++;
   }
-}, 120_000);
-
-afterAll(async () => {
-  await net.cleanup();
-}, 60_000);
+  facts = { interfaceMacs: await readInterfaceMacs(eng), deviceLegs: { fw: [ifs.fw0, ifs.fw1] } };
+  driver = new NftDriver({ netns: eng });
+});
 
 describe('scale smoke (times printed, not asserted)', () => {
   it('10k services: full apply, then add and remove one service as diffs', async () => {

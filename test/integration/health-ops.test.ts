@@ -48,6 +48,12 @@ async function udp(ip: string, n: number, tag: string): Promise<void> {
   await hn.net.exec(hn.ns.cl, ['/usr/bin/python3', '-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${n}):\n  s.sendto(b"${tag}-%d"%i,("${ip}",9))\n  time.sleep(0.02)\n`], { timeoutMs: 60_000 });
 }
 
+/** One datagram from the client to ip:9; the echo's payload, or '' when none came back within 2 s. */
+async function echo(ip: string, tag: string): Promise<string> {
+  const code = `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(2)\ns.sendto(b"${tag}",("${ip}",9))\ntry:\n  print(s.recv(100).decode())\nexcept OSError:\n  print("")\n`;
+  return (await hn.net.exec(hn.ns.cl, ['/usr/bin/python3', '-c', code], { timeoutMs: 30_000 })).stdout.trim();
+}
+
 beforeAll(async () => {
   requireRoot();
   await hn.up();
@@ -167,6 +173,17 @@ describe('health detection and service operations', () => {
     expect(tables.stdout).not.toContain('vcntrace_');
   }, 120_000);
 
+  it('health probes are neither steered nor billed: TCP probes of the server of web leave every service counter still', async () => {
+    const counters = async () => JSON.parse((await vcn(['show', 'counters', '--json'])).stdout) as { service: string; port: string; out: { packets: number } }[];
+    const before = await counters();
+    // Each validation probes web's server with a half-open handshake: its SYN-ACK comes back through the port that carries web's replies.
+    for (let i = 0; i < 3; i++) {
+      const hops = named(await rpc('validate-service', '<service>web</service><port>80</port>'), 'hop');
+      expect(hops.at(-1)).toMatchObject({ check: 'tcp', result: 'pass' });
+    }
+    expect(await counters()).toEqual(before);
+  }, 60_000);
+
   it('validate-service probes every hop in order with latencies, and names the broken hop', async () => {
     const ok = await rpc('validate-service', '<service>web</service>');
     const hops = named(ok, 'hop');
@@ -216,4 +233,22 @@ describe('health detection and service operations', () => {
     expect(fb.code, fb.stderr).toBe(0);
     expect(daemon!.store.history(1)[0].kind).toBe('failback');
   }, 180_000);
+
+  it('the client uplink made again: one data plane reload re-points fwd at the new interface, replies reach the client again, counters carried', async () => {
+    expect(await echo(hn.W.W1, 'before')).toBe('before');
+    const reloads = () => daemon!.store.events(1000).filter((e) => e.kind === 'dataplane-reload');
+    const had = reloads().length;
+    // Deleting e0 deletes its peer in the client's namespace too; both come back under new indexes, same names and MACs.
+    await hn.net.exec(hn.ns.eng, ['ip', 'link', 'del', hn.ifs.e0]);
+    await hn.net.veth({ ns: hn.ns.eng, name: hn.ifs.e0, mac: hn.mac.e0 }, { ns: hn.ns.cl, name: hn.ifs.cl, mac: hn.mac.cl });
+    await hn.net.sh(hn.ns.cl, `ip addr add ${hn.ip.cl}/24 dev ${hn.ifs.cl} && ip neigh add 10.81.0.1 lladdr ${hn.mac.e0} dev ${hn.ifs.cl} nud permanent && ip route add default via 10.81.0.1`);
+    await expect.poll(() => reloads().length, { timeout: 30_000 }).toBe(had + 1);
+    const detail = JSON.parse(reloads().at(-1)!.detail!) as { reason: string; carried: number };
+    expect(detail.reason).toBe(`interface ${hn.ifs.e0} made again`);
+    expect(detail.carried).toBeGreaterThan(0);
+    expect(await echo(hn.W.W1, 'after')).toBe('after');
+    // The rules now forward to the interface's new index (what nft lists for `fwd to` names the interface again).
+    const rules = (await hn.net.exec(hn.ns.eng, ['nft', 'list', 'table', 'netdev', 'vcn'])).stdout;
+    expect(rules).toContain(`fwd to "${hn.ifs.e0}"`);
+  }, 120_000);
 });

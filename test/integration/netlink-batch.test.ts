@@ -4,12 +4,12 @@
  * table (every key, data and counter type the renderer uses); a check batch
  * changes nothing; a rejected batch changes nothing and names the set.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NftSet } from '../../appliance/compile/render-model.js';
 import { elementBatch } from '../../appliance/datapath/netlink-batch.js';
 import { NetlinkWriter } from '../../appliance/datapath/netlink-writer.js';
 import { MiniNet, run } from './helpers/netns-mini.js';
-import { requireRoot } from './helpers/root.js';
+import { miniNetHooks } from './helpers/mini-net-hooks.js';
 
 const net = new MiniNet();
 let ns: string;
@@ -67,24 +67,13 @@ const nft = async (args: string[], input?: string) => (await run(['ip', 'netns',
 /** The table's listing with its name taken out, so two tables compare. */
 const listing = async (table: string) => (await nft(['list', 'table', 'netdev', table])).replace(new RegExp(`\\b${table}\\b`, 'g'), 'T');
 
-beforeAll(async () => {
-  requireRoot();
-  try {
-    ns = await net.addNs('nlb');
-    const peer = await net.addNs('nlp');
-    i0 = net.ifname('e0');
-    await net.veth({ ns, name: i0, mac: '02:99:00:00:00:01' }, { ns: peer, name: net.ifname('p0'), mac: '02:99:00:00:00:02' });
-    writer = new NetlinkWriter({ netns: ns });
-  } catch (e) {
-    await net.cleanup();
-    throw e;
-  }
-}, 60_000);
-
-afterAll(async () => {
-  writer?.close();
-  await net.cleanup();
-}, 60_000);
+miniNetHooks(net, async () => {
+  ns = await net.addNs('nlb');
+  const peer = await net.addNs('nlp');
+  i0 = net.ifname('e0');
+  await net.veth({ ns, name: i0, mac: '02:99:00:00:00:01' }, { ns: peer, name: net.ifname('p0'), mac: '02:99:00:00:00:02' });
+  writer = new NetlinkWriter({ netns: ns });
+}, { teardown: () => writer?.close(), setupMs: 60_000 });
 
 describe('netlink element batches on the real kernel', () => {
   it('elements sent as a batch list exactly like the same elements sent by nft', async () => {

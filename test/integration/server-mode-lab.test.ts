@@ -26,7 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vcn-mode-'));
 beforeAll(async () => {
   requireRoot();
   lab = await Lab.up({ tcpPorts: [80] });
-  daemon = await startDaemon({ db: join(dir, 'vcn.db'), netns: lab.ns('eng'), netconf: { unix: join(dir, 'nc.sock'), adminPassword: 'pw-admin' }, sampleEveryMs: 0, log: () => undefined });
+  daemon = await startDaemon({ db: join(dir, 'vcn.db'), netns: lab.ns('eng'), netconf: { unix: join(dir, 'nc.sock'), adminPassword: 'pw-admin' }, health: {}, sampleEveryMs: 0, log: () => undefined });
   nc = await NetconfClient.connect({ socket: join(dir, 'nc.sock') });
   await nc.replaceCandidate(lab.demoConfig());
   await nc.commit({ comment: 'demo' });
@@ -79,4 +79,19 @@ describe('detect-server-mode on the lab servers', () => {
   it('a device that does not exist is refused with its code', async () => {
     await expect(nc.rpc(`<detect-server-mode xmlns="${FRONTEND_NS}"><device>nope</device></detect-server-mode>`)).rejects.toThrow(/NO_SUCH_DEVICE|no device/);
   });
+
+  it('probe replies are the engine\'s own traffic: TCP health probes and mode detection of the NAT server leave every service counter still', async () => {
+    // snat answers a probe of its own address from that address and port: the key of web-nat's reply rows.
+    const counters = async () => {
+      const st = await nc.state();
+      return st.servicePorts.map((p) => `${p.service}/${p.port} ${p.in.packets} ${p.out.packets}`);
+    };
+    const probes = () => daemon!.health!.state('snat')?.checks ?? 0;
+    const before = await counters();
+    const probed = probes();
+    expect((await detect('snat')).mode).toBe('nat');
+    await expect.poll(probes, { timeout: 20_000 }).toBeGreaterThanOrEqual(probed + 3);
+    expect(daemon!.health!.state('snat')?.oper).toBe('up');
+    expect(await counters()).toEqual(before);
+  }, 60_000);
 });

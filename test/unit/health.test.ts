@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { planProbe } from '../../appliance/health/probe-plan.js';
 import { parseTrace } from '../../appliance/datapath/nft-trace.js';
-import { parseLinkLine } from '../../appliance/health/link-watch.js';
+import { parseLinkLine, RecreatedLinks } from '../../appliance/health/link-watch.js';
 import { demoConfig, planLab } from '../../cli/lab/index.js';
 import { checkConfig } from '../../mgmt/schema/load-config.js';
 import { healthImpact, unavailableServices } from '../../mgmt/health/affected.js';
@@ -98,10 +98,28 @@ describe('trace parsing', () => {
 
 describe('link watch', () => {
   it('ip monitor link lines: no carrier or no lower layer is down, the rest up, continuation lines ignored', () => {
-    expect(parseLinkLine('3: lwa@lwb: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default')).toEqual({ ifname: 'lwa', down: true });
-    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default')).toEqual({ ifname: 'lwb', down: true });
-    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default')).toEqual({ ifname: 'lwb', down: false });
+    expect(parseLinkLine('3: lwa@lwb: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default')).toEqual({ ifname: 'lwa', index: 3, down: true, deleted: false });
+    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default')).toEqual({ ifname: 'lwb', index: 2, down: true, deleted: false });
+    expect(parseLinkLine('2: lwb@lwa: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default')).toEqual({ ifname: 'lwb', index: 2, down: false, deleted: false });
     expect(parseLinkLine('    link/ether a6:53:2a:5b:22:65 brd ff:ff:ff:ff:ff:ff')).toBeUndefined();
+  });
+
+  it('an interface deleted and made again, or another renamed to its name, is reported once; carrier changes are not', () => {
+    // What `ip monitor link` printed for: add veth x1/q1, x1 up, delete x1, add x1/q1 again.
+    const lines = [
+      '2: q1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default',
+      '3: x1@q1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default',
+      '3: x1@q1: <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default',
+      '3: x1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noqueue state DOWN group default',
+      'Deleted 3: x1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default',
+      'Deleted 2: q1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default',
+      '4: q1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default',
+      '5: x1@q1: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN group default',
+      '5: x1@q1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default',
+      '9: x1@q1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default',
+    ];
+    const r = new RecreatedLinks();
+    expect(lines.map((l) => r.see(parseLinkLine(l)!))).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, 'q1', 'x1', undefined, 'x1']);
   });
 });
 

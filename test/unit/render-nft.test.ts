@@ -19,8 +19,10 @@ const chain = (r: RenderedRuleset, name: string) => r.chains.get(name)!.rules;
 const elements = (r: RenderedRuleset, map: string) => [...(r.sets.get(map)?.elements ?? [])];
 /** The rules a row's key leads to: row map → action id → act map → chain. */
 const actionOf = (r: RenderedRuleset, map: string, key: string) => {
-  const id = r.sets.get(map)!.elements.get(key)!;
-  return chain(r, r.sets.get('act')!.elements.get(id)!.replace('goto ', ''));
+  const data = r.sets.get(map)!.elements.get(key)!;
+  // A direct map holds the verdict itself, an indirect one an action id looked up in act.
+  const verdict = data.startsWith('goto ') ? data : r.sets.get('act')!.elements.get(data)!;
+  return chain(r, verdict.replace('goto ', ''));
 };
 
 describe('lookups scale by elements, not rules', () => {
@@ -49,6 +51,8 @@ describe('lookups scale by elements, not rules', () => {
   it('orders lookups: destination keys before source keys, exact before ranges, MAC lookups behind the sender map', () => {
     const r = render(everything(), IPV6_FACTS);
     const lookup = (key: string, map: string) => `meta mark set ${key} map @${map} meta mark vmap @act`;
+    // Exact keys without MAC: the direct map (verdicts), then its overflow (rows a diff added, by action id).
+    const direct = (key: string, map: string) => [`${key} vmap @${map}`, lookup(key, `${map}_o`)];
     // The IPv4 lookups sit in the hook chains (no dispatch rule and goto in front of them), each looking up the
     // maps of the rows that arrive on its interface (keys without the interface name); with IPv6 services in the
     // table, the IPv6 goto comes first. Interfaces where devices send have the MAC dispatch before the lookups.
@@ -57,17 +61,17 @@ describe('lookups scale by elements, not rules', () => {
     expect(chain(r, 'in_I0')).toEqual([
       'meta protocol ip6 goto p6',
       'meta protocol ip iifname . ether saddr vmap @snd4',
-      lookup('ip daddr . th dport', 'v4_ddp_if_I0'),
+      ...direct('ip daddr . th dport', 'v4_ddp_if_I0'),
       lookup('ip daddr . th dport', 'v4_ddp_r_if_I0'),
       ...shared,
     ]);
     expect(chain(r, 'in_I1')).toEqual([
       'meta protocol ip6 goto s6',
       'meta protocol ip iifname . ether saddr vmap @snd4',
-      lookup('ip saddr . th sport', 'v4_ssp_if_I1'),
+      ...direct('ip saddr . th sport', 'v4_ssp_if_I1'),
       ...shared,
     ]);
-    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip6 goto p6', lookup('ip daddr . th dport', 'v4_ddp_if_I2'), ...shared]);
+    expect(chain(r, 'in_I2')).toEqual(['meta protocol ip6 goto p6', ...direct('ip daddr . th dport', 'v4_ddp_if_I2'), ...shared]);
     expect(chain(r, 'in_I3')).toEqual(['meta protocol ip6 goto p6', 'meta protocol ip iifname . ether saddr vmap @snd4', ...shared]);
     expect(r.chains.has('p4') || r.chains.has('s4')).toBe(false);
     expect(chain(r, 'm4')).toEqual([
@@ -208,7 +212,8 @@ describe('keys', () => {
     // No IPv6 service: the IPv4 rules first, in the hook chain, then IPv6 and ARP.
     expect(chain(r, 'in_I0')).toEqual([
       'ip daddr @local4 accept',
-      'meta mark set ip daddr . th dport map @v4_ddp_if_I0 meta mark vmap @act',
+      'ip daddr . th dport vmap @v4_ddp_if_I0',
+      'meta mark set ip daddr . th dport map @v4_ddp_if_I0_o meta mark vmap @act',
       'meta protocol ip6 goto p6',
       'meta protocol arp accept',
     ]);

@@ -103,11 +103,15 @@ describe('store', () => {
       { scope: 'service-port', subject: 'web/80', packets: 10, bytes: 1000 },
       { scope: 'client', subject: 'web/acl1', packets: 1, bytes: 60 },
     ]);
+    now += 500;
+    store.addAccounting([{ scope: 'service-port', subject: 'web/80', packets: 15, bytes: 1500 }]);
     now += 2000;
     store.addAccounting([{ scope: 'service-port', subject: 'web/80', packets: 20, bytes: 2000 }]);
-    expect(store.accounting('service-port', 'web/80').map((s) => s.packets)).toEqual([10, 20]);
-    expect(store.pruneAccounting()).toBe(2);
-    expect(store.accounting('service-port', 'web/80')).toHaveLength(1);
+    expect(store.accounting('service-port', 'web/80').map((s) => s.packets)).toEqual([10, 15, 20]);
+    // Past the retention each counter keeps its last sample (the base of its next rise): web/80's first one goes.
+    expect(store.pruneAccounting()).toBe(1);
+    expect(store.accounting('service-port', 'web/80').map((s) => s.packets)).toEqual([15, 20]);
+    expect(store.accounting('client', 'web/acl1')).toHaveLength(1);
     expect(store.events()[0]).toMatchObject({ kind: 'device-down', subject: 'fw-a' });
   });
 });
