@@ -63,12 +63,12 @@ export class Engine {
   }
 
   /** `nft -c` of what apply would send. */
-  async check(prepared: Prepared): Promise<void> {
+  async check(prepared: Pick<Prepared, 'ruleset'>): Promise<void> {
     await this.options.datapath.check(prepared.ruleset);
   }
 
   /** Makes the prepared ruleset the running one, atomically. */
-  async apply(prepared: Prepared, opts?: ApplyOptions): Promise<ApplyResult> {
+  async apply(prepared: Pick<Prepared, 'ruleset'>, opts?: ApplyOptions): Promise<ApplyResult> {
     const result = await this.options.datapath.apply(prepared.ruleset, opts);
     this.current = { ruleset: prepared.ruleset };
     return result;

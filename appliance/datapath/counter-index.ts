@@ -39,17 +39,18 @@ function round(h: number, k: number): number {
 }
 
 /**
- * Hashes set number `set` and the bytes buf[a0, a1) then buf[b0, b1) (the key
- * and, for an interval, its end; b0 = b1 for none) into H: three murmur3
- * lanes with different seeds.
+ * Hashes set number `set` and the bytes buf[a0, a1) then bbuf[b0, b1) (the
+ * key and, for an interval, its end; b0 = b1 for none; bbuf defaults to buf)
+ * into H: three murmur3 lanes with different seeds.
  */
-export function keyHash(set: number, buf: Uint8Array, a0: number, a1: number, b0: number, b1: number): Int32Array {
+export function keyHash(set: number, buf: Uint8Array, a0: number, a1: number, b0: number, b1: number, bbuf: Uint8Array = buf): Int32Array {
   let h1 = round(0x9747b28c, set);
   let h2 = round(0x2f3c8a17, set);
   let h3 = round(0x5a1d4e63, set);
   for (let part = 0; part < 2; part++) {
     const from = part ? b0 : a0;
     const to = part ? b1 : a1;
+    if (part) buf = bbuf;
     let i = from;
     for (; i + 4 <= to; i += 4) {
       const k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
@@ -112,7 +113,6 @@ export class CounterIndex {
 
   constructor(model: Pick<RenderedRuleset, 'sets' | 'rows'>) {
     const encoders = new Map<string, SetEncoder>();
-    let bytes = Buffer.alloc(256);
     // A direct map's overflow holds rows of the same map that diffs added (datapath/overflow.ts): its elements
     // take the direct map's set number, so a row finds its slot in whichever of the two holds it.
     const overflows = new Map<string, string>();
@@ -140,12 +140,9 @@ export class CounterIndex {
         if (slot === undefined) set.byText.set(key, (slot = this.slots++));
         return slot;
       }
-      const raw = encoders.get(map)!.keyString(key);
-      if (raw.length > bytes.length) bytes = Buffer.alloc(2 * raw.length);
-      const len = bytes.write(raw, 'latin1');
-      // An interval's bytes are its start then its end, as the dump's KEY and KEY_END.
-      const mid = set.interval ? len / 2 : len;
-      const h = keyHash(n, bytes, 0, mid, mid, len);
+      // The encoder's bytes, no string per key; an interval's are its start and its end, as the dump's KEY and KEY_END.
+      const { lo, hi } = encoders.get(set.name)!.keyBytes(key);
+      const h = hi ? keyHash(n, lo, 0, lo.length, 0, hi.length, hi) : keyHash(n, lo, 0, lo.length, lo.length, lo.length);
       const found = this.find(h);
       if (found >= 0) return found;
       const slot = this.slots++;

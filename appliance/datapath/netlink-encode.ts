@@ -353,6 +353,19 @@ export class SetEncoder {
     }
   }
 
+  /**
+   * The bytes keyString() returns, without making a string: the encoder's own
+   * buffers (the start, and for an interval the end), valid until the next call.
+   */
+  keyBytes(key: string): { lo: Buffer; hi: Buffer | undefined } {
+    this.out = this.lo;
+    this.loBase = 0;
+    this.hiOut = this.hi;
+    this.hiBase = 0;
+    this.key(key);
+    return { lo: this.lo, hi: this.set.interval ? this.hi : undefined };
+  }
+
   /** The key (and, for intervals, its end) as one string of bytes: what the kernel's dump of the element holds. */
   keyString(key: string): string {
     this.out = this.lo;

@@ -101,6 +101,17 @@ export class CounterLedger implements BilledCounters {
     for (const [id, i] of this.slots.entries()) yield [id, this.valueAt(i)];
   }
 
+  /**
+   * Every counter's id and value, without an object per counter (the
+   * sampler writes 620k of them per sample at 100k services).
+   */
+  forEach(fn: (id: string, packets: bigint, bytes: bigint) => void): void {
+    for (let i = 0; i < this.used; i++) {
+      const id = this.slots.idOf(i);
+      if (id !== undefined) fn(id, U64(this.basePackets[i] + this.lastPackets[i]), U64(this.baseBytes[i] + this.lastBytes[i]));
+    }
+  }
+
   private valueAt(i: number): Billed {
     return { packets: U64(this.basePackets[i] + this.lastPackets[i]), bytes: U64(this.baseBytes[i] + this.lastBytes[i]), since: this.since[i] };
   }
@@ -182,7 +193,11 @@ export class CounterLedger implements BilledCounters {
   bind(n: number, idAt: (p: number) => string): SlotBinding {
     const slots = new Int32Array(n);
     let missing = 0;
-    for (let p = 0; p < n; p++) if ((slots[p] = this.slots.get(idAt(p)) ?? -1) < 0) missing++;
+    // An empty ledger (the first reading) knows none of them: no id strings to look up.
+    if (this.slots.size === 0) {
+      slots.fill(-1);
+      missing = n;
+    } else for (let p = 0; p < n; p++) if ((slots[p] = this.slots.get(idAt(p)) ?? -1) < 0) missing++;
     this.reserve(this.used + Math.max(0, missing - this.free.length) + (n >> 4));
     return { slots, layout: this.layout };
   }

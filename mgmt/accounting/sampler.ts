@@ -9,6 +9,7 @@ import type { Config } from '../../appliance/model/config.generated.js';
 import { HOUR_MS, type AccountingRetention } from '../store/accounting-retention.js';
 import type { Store } from '../store/store.js';
 import type { Billing } from './billing.js';
+import { CounterLedger } from './ledger.js';
 
 export interface SamplerOptions {
   /** A fixed interval (ms), over the configuration's system/accounting/sample-interval (tests, benchmarks). */
@@ -35,6 +36,8 @@ export function sampleSubject(id: string): { scope: 'service-port' | 'hop' | 'cl
   if (kind === 'client') return { scope: 'client', subject };
   return undefined;
 }
+
+const scopeOf = (kind: string) => (kind === 'svc' ? 'service-port' : kind === 'hop' || kind === 'client' ? kind : undefined);
 
 export class AccountingSampler {
   private timer: NodeJS.Timeout | undefined;
@@ -83,11 +86,15 @@ export class AccountingSampler {
       if (!r.ruleset || !this.store.db.open) return;
       // 64-bit counters as signed SQLite integers (same bits); the report reads them back unsigned.
       const ins = this.store.db.prepare('INSERT INTO accounting (time, scope, subject, packets, bytes) VALUES (?, ?, ?, ?, ?)');
+      const write = (id: string, packets: bigint, bytes: bigint) => {
+        const slash = id.indexOf('/');
+        const scope = scopeOf(id.slice(0, slash));
+        if (scope) ins.run(r.at, scope, id.slice(slash + 1), BigInt.asIntN(64, packets), BigInt.asIntN(64, bytes));
+      };
       this.store.db.transaction(() => {
-        for (const [id, v] of r.values) {
-          const s = sampleSubject(id);
-          if (s) ins.run(r.at, s.scope, s.subject, BigInt.asIntN(64, v.packets), BigInt.asIntN(64, v.bytes));
-        }
+        // The ledger's own walk when it is one: no [id, value] objects for 620k counters.
+        if (r.values instanceof CounterLedger) r.values.forEach(write);
+        else for (const [id, v] of r.values) write(id, v.packets, v.bytes);
       })();
       this.store.pruneAccounting(undefined, this.settings().policy);
     } catch (e) {

@@ -5,6 +5,7 @@
  */
 import { VcnError } from '../../appliance/errors.js';
 import type { Config } from '../../appliance/model/config.generated.js';
+import { unsharedCopy } from '../store/config-intern.js';
 
 export interface ReplaceUse {
   service: string;
@@ -21,7 +22,7 @@ export function replaceDevice(input: Config, from: string, to: string): { config
   if (!b) throw new VcnError('NO_SUCH_DEVICE', `device ${to} does not exist`);
   if (from === to) throw new VcnError('CONFIG_INVALID', 'a device cannot replace itself');
   if (a.function !== b.function) throw new VcnError('CONFIG_INVALID', `device ${to} is a ${b.function}, device ${from} a ${a.function}: only like devices replace each other`);
-  const config = structuredClone(input);
+  const config = unsharedCopy(input);
   const uses: ReplaceUse[] = [];
   for (const s of config.services.service) {
     const chains: { label: string; steps: Config['services']['service'][number]['port'][number]['step'] }[] = s.port.map((p) => ({ label: `port ${p.port}`, steps: p.step }));
@@ -60,8 +61,8 @@ export function cloneService(input: Config, name: string, newName: string, servi
   if (!src) throw new VcnError('NO_SUCH_SERVICE', `service ${name} does not exist`);
   if (input.services.service.some((s) => s.name === newName)) throw new VcnError('CONFIG_INVALID', `service ${newName} exists already`);
   if (src['source-keyed']) throw new VcnError('CONFIG_INVALID', `service ${name} is source-keyed (ISP mode): it has no service IP to clone to`);
-  const config = structuredClone(input);
-  const copy = structuredClone(src);
+  const config = unsharedCopy(input);
+  const copy = unsharedCopy(src);
   copy.name = newName;
   copy['service-ip'] = serviceIp;
   copy.description = `clone of ${name}${src.description ? `: ${src.description}` : ''}`;

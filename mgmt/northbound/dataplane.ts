@@ -12,7 +12,8 @@ import type { RuntimeState } from '../../appliance/compile/compile.js';
 
 export interface PreparedChange {
   config: Config;
-  prepared: Prepared;
+  /** Not the sequence table: the ruleset is made from it, and at 100k services it weighs ~250 MB for the rest of the commit. */
+  prepared: Pick<Prepared, 'config' | 'ruleset'>;
   prepareMs: number;
   checkMs: number;
   /** The change must be applied in full (requested, or the kernel refused the diff). */
@@ -51,9 +52,10 @@ export class EngineDataplane implements Dataplane {
 
   async prepare(config: Config, opts: { full?: boolean; check?: boolean; state?: RuntimeState } = {}): Promise<PreparedChange> {
     const t0 = performance.now();
-    let prepared: Prepared;
+    let prepared: PreparedChange['prepared'];
     try {
-      prepared = await this.engine.prepare(config, opts.state);
+      const { ruleset } = await this.engine.prepare(config, opts.state);
+      prepared = { config, ruleset };
     } catch (e) {
       throw new VcnError('PREPARE_FAILED', `cannot build the ruleset: ${message(e)}`, [{ code: 'PREPARE_FAILED', path: '/', message: message(e) }]);
     }
@@ -78,7 +80,7 @@ export class EngineDataplane implements Dataplane {
     return { config, prepared, prepareMs: t1 - t0, checkMs: performance.now() - t1, full, diffRefused: fallback };
   }
 
-  private datapathCheck(prepared: Prepared, opts: { full?: boolean }): Promise<void> {
+  private datapathCheck(prepared: PreparedChange['prepared'], opts: { full?: boolean }): Promise<void> {
     return opts.full ? this.datapath.check(prepared.ruleset, { full: true }) : this.engine.check(prepared);
   }
 

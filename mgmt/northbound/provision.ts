@@ -4,6 +4,7 @@
  * by choosing a device or pool per function, "none", or a reordered sequence.
  * The result still goes through validate and commit like any edit.
  */
+import { unsharedCopy } from '../store/config-intern.js';
 import { VcnError } from '../../appliance/errors.js';
 import type { Config, Port, Protocol, Service, Step } from '../../appliance/model/config.generated.js';
 import { canonicalAddress, formatAddress, parseSpan } from '../../appliance/compile/render-addr.js';
@@ -112,7 +113,7 @@ export function instantiatePackage(config: Config, req: PackageRequest): { confi
     port: [port],
     acl: { 'default-action': 'permit', rule: [] },
   } as Service;
-  const next = structuredClone(config);
+  const next = unsharedCopy(config);
   next.services.service.push(service);
   return { config: next, service };
 }

@@ -1,6 +1,7 @@
 /** <copy-config> and <delete-config> (RFC 6241 §7.3, §7.4) on candidate and startup. */
 import { protectSecrets } from '../../northbound/secrets.js';
 import { checkConfig } from '../../schema/load-config.js';
+import { unsharedCopy } from '../../store/config-intern.js';
 import { roles, type OpContext, type OpDef } from '../rpc-dispatch.js';
 import { fromIssue, RpcError } from '../rpc-error.js';
 import { NS } from '../xml.js';
@@ -27,7 +28,7 @@ function copyConfig(ctx: OpContext): string {
     return '';
   }
   // startup from candidate or inline: only a valid configuration may become startup.
-  const checked = checkConfig(protectSecrets(structuredClone(config)));
+  const checked = checkConfig(protectSecrets(unsharedCopy(config)));
   if (checked.issues.length) throw new RpcError(checked.issues.map(fromIssue));
   server.store.putDatastore('startup', checked.config, server.nb.runningCommit(), { user: session.user.name, client: session.info.client, session: session.nbSession }, 'copy-config');
   return '';

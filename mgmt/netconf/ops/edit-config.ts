@@ -8,6 +8,7 @@
  */
 import type { Config } from '../../../appliance/model/config.generated.js';
 import { checkConfig } from '../../schema/load-config.js';
+import { unsharedCopy } from '../../store/config-intern.js';
 import { applyEdit } from '../edit-tree.js';
 import { checkWrite } from '../nacm.js';
 import { need, roles, type OpContext, type OpDef } from '../rpc-dispatch.js';
@@ -35,7 +36,7 @@ function editConfig(ctx: OpContext): string {
   server.checkUnlocked(session, 'candidate');
   // Read without a copy (only read here); the edit works on the one copy.
   const before = server.nb.getConfig(session.nbSession, 'candidate', { shared: true, readonly: true });
-  const after = structuredClone(before) as unknown as Record<string, unknown>;
+  const after = unsharedCopy(before) as unknown as Record<string, unknown>;
   const errors = applyEdit(after, config, defaultOp, errorOption === 'continue-on-error');
   const next = after as unknown as Config;
   checkWrite(session.user, before, next);
