@@ -67,6 +67,8 @@ export class CounterLedger implements BilledCounters {
   private lastPackets = new BigUint64Array(1024);
   private lastBytes = new BigUint64Array(1024);
   private since = new Float64Array(1024);
+  /** The reading (epoch) in which each counter last changed or was made: what a sample since an epoch must write. */
+  private changedAt = new Uint32Array(1024);
 
   constructor(private readonly db: Database.Database) {
     const all = db.prepare('SELECT id, base_packets, base_bytes, last_packets, last_bytes, since FROM counter_base').all() as {
@@ -112,6 +114,20 @@ export class CounterLedger implements BilledCounters {
     }
   }
 
+  /** The reading last observed (an epoch for forEachChangedSince). */
+  get readings(): number {
+    return this.epoch;
+  }
+
+  /** forEach over the counters that changed (or were made) in a reading after `epoch`. */
+  forEachChangedSince(epoch: number, fn: (id: string, packets: bigint, bytes: bigint) => void): void {
+    for (let i = 0; i < this.used; i++) {
+      if (this.changedAt[i] <= epoch) continue;
+      const id = this.slots.idOf(i);
+      if (id !== undefined) fn(id, U64(this.basePackets[i] + this.lastPackets[i]), U64(this.baseBytes[i] + this.lastBytes[i]));
+    }
+  }
+
   private valueAt(i: number): Billed {
     return { packets: U64(this.basePackets[i] + this.lastPackets[i]), bytes: U64(this.baseBytes[i] + this.lastBytes[i]), since: this.since[i] };
   }
@@ -147,6 +163,9 @@ export class CounterLedger implements BilledCounters {
     const seen = new Uint32Array(n);
     seen.set(this.seen);
     this.seen = seen;
+    const changedAt = new Uint32Array(n);
+    changedAt.set(this.changedAt);
+    this.changedAt = changedAt;
   }
 
   /**
@@ -262,6 +281,7 @@ export class CounterLedger implements BilledCounters {
   }
 
   private persist(changed: number[], gone: string[]): void {
+    for (const i of changed) this.changedAt[i] = this.epoch;
     if (changed.length || gone.length) {
       const put = this.db.prepare('INSERT OR REPLACE INTO counter_base (id, base_packets, base_bytes, last_packets, last_bytes, since) VALUES (?, ?, ?, ?, ?, ?)');
       const del = this.db.prepare('DELETE FROM counter_base WHERE id = ?');

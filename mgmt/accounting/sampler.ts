@@ -50,6 +50,8 @@ export class AccountingSampler {
   ) {}
 
   private stopped = false;
+  /** The ledger reading the last sample wrote (0: none yet, every counter is written). */
+  private sampledReading = 0;
   private settingsCache?: { id: number | null; settings: ReturnType<typeof accountingSettings> };
 
   /** The running configuration's accounting settings (read again only after a commit). */
@@ -93,8 +95,11 @@ export class AccountingSampler {
       };
       this.store.db.transaction(() => {
         // The ledger's own walk when it is one: no [id, value] objects for 620k counters.
-        if (r.values instanceof CounterLedger) r.values.forEach(write);
-        else for (const [id, v] of r.values) write(id, v.packets, v.bytes);
+        // A counter that did not move since the last sample writes nothing: its last sample still holds its value.
+        if (r.values instanceof CounterLedger) {
+          r.values.forEachChangedSince(this.sampledReading, write);
+          this.sampledReading = r.values.readings;
+        } else for (const [id, v] of r.values) write(id, v.packets, v.bytes);
       })();
       this.store.pruneAccounting(undefined, this.settings().policy);
     } catch (e) {
