@@ -5,7 +5,7 @@
  * `nft -c`, applies with `nft -f` (one atomic transaction), and reads the
  * counters back. One operation at a time.
  */
-import type { RenderedRuleset } from '../compile/render-model.js';
+import { isDirect, locateElement, overflowName, type RenderedRuleset } from '../compile/render-model.js';
 import { printRuleset, type CounterValue, type ElementCounters } from '../compile/render-print.js';
 import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
 import { countersFromElementText, countersFromJson, snapshotCounters, type KernelCounters } from './counters.js';
@@ -424,35 +424,61 @@ export class ScriptDatapath implements Datapath {
     return result;
   }
 
-  /** Counts of the old elements of replaced rows, read with `nft get element` (small: only what changes). */
+  /**
+   * Counts of the old elements of replaced rows (small: only what changes).
+   * Each is read where it lives now: a row names its direct map but may sit
+   * in that map's overflow (overflow.ts), and an `nft get element` that
+   * names one missing key fails whole. Overflow maps are small (rows added
+   * since the last compaction): they are dumped over netlink. Other maps are
+   * asked with one `nft get element` each (nft lists the table first: seconds
+   * at 100k services, so never per key).
+   */
   private async carried(diff: RulesetDiff): Promise<ElementCounters> {
-    if (!diff.carry.length || !this.current) return new Map();
+    const current = this.current;
+    if (!diff.carry.length || !current) return new Map();
     const byMap = new Map<string, string[]>();
     for (const c of diff.carry) {
       for (const e of c.from) {
-        const l = byMap.get(e.map) ?? [];
-        l.push(e.key);
-        byMap.set(e.map, l);
+        const at = locateElement(current, e);
+        if (!at) continue;
+        const l = byMap.get(at.map) ?? [];
+        l.push(at.key);
+        byMap.set(at.map, l);
       }
     }
     const read = new Map<string, Map<string, CounterValue>>();
+    const overflows = [...byMap.keys()].filter((m) => m.endsWith('_o') && isDirect(current, m.slice(0, -2)));
+    if (overflows.length && this.runner.dumpCounters && !this.dumpFailed) {
+      try {
+        const dumped = parseNetlinkDump(await this.runner.dumpCounters(this.table, overflows), current.sets).elements;
+        for (const m of overflows) {
+          read.set(m, dumped.get(m) ?? new Map());
+          byMap.delete(m);
+        }
+      } catch (e) {
+        this.dumpFailed = (e as Error).message;
+      }
+    }
     for (const [map, keys] of byMap) {
-      const set = this.current.sets.get(map);
+      const set = current.sets.get(map);
       if (!set) continue;
       const got = new Map<string, CounterValue>();
-      const fetch = async (ks: string[]) => {
-        const text = await this.runner.query(['get', 'element', 'netdev', this.table, map, `{ ${ks.join(', ')} }`]);
-        for (const [k, v] of countersFromElementText(text, set)) got.set(k, v);
-      };
       try {
-        await fetch(keys);
+        const text = await this.runner.query(['get', 'element', 'netdev', this.table, map, `{ ${keys.join(', ')} }`]);
+        for (const [k, v] of countersFromElementText(text, set)) got.set(k, v);
       } catch {
-        // One missing element fails the whole lookup: fall back to one at a time.
-        for (const k of keys) await fetch([k]).catch(() => undefined);
+        // A key not where the running model says (the table changed behind the daemon's back): one dump of the
+        // map finds those that are there (the rest start at zero) — never one nft run per key.
+        const dumped = this.runner.dumpCounters ? await this.runner.dumpCounters(this.table, [map]).catch(() => undefined) : undefined;
+        const all = dumped ? parseNetlinkDump(dumped, current.sets).elements.get(map) : undefined;
+        for (const k of keys) {
+          const v = all?.get(k);
+          if (v) got.set(k, v);
+        }
       }
       read.set(map, got);
     }
-    return carriedCounters(diff.carry, (map, key) => read.get(map)?.get(key));
+    return carriedCounters(diff.carry, (map, key) => read.get(map)?.get(key) ?? read.get(overflowName(map))?.get(key));
   }
 
   /** Element counters of the table as the kernel has it now, by (map, key); empty when there is no table. */
