@@ -57,6 +57,15 @@ interface Plan {
   diff?: RulesetDiff;
 }
 
+/** Element adds above which (and above a quarter of the table) a change is applied in full. */
+const BIG_DIFF = 20_000;
+
+const elementCount = (r: RenderedRuleset): number => {
+  let n = 0;
+  for (const s of r.sets.values()) n += s.elements.size;
+  return n;
+};
+
 export class ScriptDatapath implements Datapath {
   private current?: RenderedRuleset;
   private queue: Promise<unknown> = Promise.resolve();
@@ -108,6 +117,11 @@ export class ScriptDatapath implements Datapath {
     else placeOverflow(this.current, next, subsetOfPrev);
     const p = diffRulesets(this.current, next, { subsetOfPrev });
     if (p.kind === 'full') return this.full(next, p.reason);
+    // A diff puts new rows in the overflow maps, to be compacted later; when most of the table is new (a first
+    // commit of 100k services), a full apply loads them straight into the direct maps, counters carried.
+    let added = 0;
+    for (const keys of p.diff.added.values()) added += keys.length;
+    if (!opts.compact && added > BIG_DIFF && added > elementCount(next) / 4) return this.full(next, `${added} elements added: a full apply is cheaper`);
     return { mode: p.diff.empty ? 'noop' : 'diff', diff: p.diff };
   }
 
