@@ -120,7 +120,8 @@ describe.skipIf(skipReason !== '')(`appliance image under QEMU ${skipReason ? `(
     // QEMU has opened the taps by name: now each goes into its namespace.
     taps.move({
       [client.ns]: { addr: `${CLIENT_IP}/24`, routes: [['203.0.113.0/24']], neigh: [[SERVICE_IP, MACS[1]]] },
-      [server.ns]: { addr: `${SERVER_IP}/24`, routes: [['default']], neigh: [[CLIENT_IP, MACS[2]]] },
+      // The engine's health probes come from 198.18.0.1 (appliance/probe-sources.ts): the server answers them through the engine too.
+      [server.ns]: { addr: `${SERVER_IP}/24`, routes: [['default']], neigh: [[CLIENT_IP, MACS[2]], ['198.18.0.1', MACS[2]]] },
       [other.ns]: { addr: '10.9.0.3/24' },
     });
   };
