@@ -8,42 +8,24 @@
  *
  *   node --import tsx bench/heap-probe.ts [N] [snapshot seconds, comma-separated] [seconds to watch]
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { scaleConfig } from './scale-config.js';
+import { procMb as status, ScaleDaemon } from './lib/scale-daemon.js';
+
 const n = Number(process.argv[2] ?? 100000);
 const snaps = (process.argv[3] ?? '').split(',').filter(Boolean).map(Number); // seconds after commit to snapshot
 const total = Number(process.argv[4] ?? 60);
-const root = '/work/wt/mem';
-const status = (pid: number, key: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(key)) ?? '')?.[1] ?? 0) / 1024;
-const ns = `vcnp-${process.pid % 100000}`;
-const dir = mkdtempSync(join(tmpdir(), 'vcn-probe-'));
-execFileSync('ip', ['netns', 'add', ns]);
-let pid = 0;
+const d = await ScaleDaemon.start('p', {
+  sampleEvery: Number(process.env.SAMPLE ?? 20),
+  nodeOptions: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.HEAP_DIR ?? tmpdir()}`,
+});
 try {
-  for (let i = 0; i < 4; i++) {
-    execFileSync('ip', ['-n', ns, 'link', 'add', `e${i}`, 'type', 'veth', 'peer', 'name', `p${i}`]);
-    execFileSync('ip', ['-n', ns, 'link', 'set', `e${i}`, 'up']);
-  }
-  const child = spawn(join(root, 'bin/vcnd'), ['--db', join(dir, 'vcn.db'), '--netns', ns, '--stdio', '--sample-every', String(process.env.SAMPLE ?? 20)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VCND_NODE_OPTIONS: `--expose-gc --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.HEAP_DIR ?? tmpdir()} ${process.env.VCND_NODE_OPTIONS ?? ''}` } });
-  pid = child.pid!;
-  // bin/vcnd execs node: same pid
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => JSON.parse(String((await lines.next()).value));
-  await next();
+  const pid = d.pid; // bin/vcnd execs node: same pid
   const t0 = performance.now();
-  child.stdin.write(`${JSON.stringify({ id: 1, method: 'setCandidate', params: [scaleConfig(n)] })}\n`);
-  await next();
   if (process.env.SNAP_AT_COMMIT) setTimeout(() => process.kill(pid, 'SIGUSR2'), Number(process.env.SNAP_AT_COMMIT) * 1000);
-  child.stdin.write(`${JSON.stringify({ id: 2, method: 'commit', params: [{ comment: `${n} services` }] })}\n`);
-  const r = await next();
-  if (r.error) throw new Error(r.error.message);
+  await d.commitServices(n);
   console.log(`commit ${Math.round(performance.now() - t0)} ms, RSS ${status(pid, 'VmRSS').toFixed(0)} HWM ${status(pid, 'VmHWM').toFixed(0)}`);
-  child.stdin.write(`${JSON.stringify({ id: 3, method: 'memory' })}\n`);
-  console.log('memory after gc', JSON.stringify((await next()).result));
+  console.log('memory after gc', JSON.stringify(await d.memory()));
   const start = performance.now();
   let si = 0;
   let maxRss = 0;
@@ -69,13 +51,7 @@ try {
   }
   console.log('\nsmaps Rss by mapping:', [...by].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
   console.log(`\nmax RSS ${maxRss.toFixed(0)} MB, HWM ${status(pid, 'VmHWM').toFixed(0)} MB`);
-  child.stdin.write(`${JSON.stringify({ id: 4, method: 'memory' })}\n`);
-  console.log('memory after gc', JSON.stringify((await next()).result));
-  child.kill('SIGTERM');
-  await new Promise((res) => child.on('exit', res));
-  pid = 0;
+  console.log('memory after gc', JSON.stringify(await d.memory()));
 } finally {
-  if (pid) process.kill(pid, 'SIGKILL');
-  execFileSync('ip', ['netns', 'del', ns]);
-  rmSync(dir, { recursive: true, force: true });
+  await d.close();
 }
