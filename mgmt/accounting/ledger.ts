@@ -128,6 +128,25 @@ export class CounterLedger implements BilledCounters {
     }
   }
 
+  /** A new counter in slot i: billed from its first raw count. */
+  private start(i: number, p: bigint, b: bigint, now: number): void {
+    this.basePackets[i] = 0n;
+    this.baseBytes[i] = 0n;
+    this.lastPackets[i] = p;
+    this.lastBytes[i] = b;
+    this.since[i] = now;
+  }
+
+  /** A raw count for slot i; a fall (the element was made again) raises the base by it. Whether anything changed. */
+  private move(i: number, p: bigint, b: bigint): boolean {
+    if (p === this.lastPackets[i] && b === this.lastBytes[i]) return false;
+    if (p < this.lastPackets[i]) this.basePackets[i] = U64(this.basePackets[i] + this.lastPackets[i] - p);
+    if (b < this.lastBytes[i]) this.baseBytes[i] = U64(this.baseBytes[i] + this.lastBytes[i] - b);
+    this.lastPackets[i] = p;
+    this.lastBytes[i] = b;
+    return true;
+  }
+
   private valueAt(i: number): Billed {
     return { packets: U64(this.basePackets[i] + this.lastPackets[i]), bytes: U64(this.baseBytes[i] + this.lastBytes[i]), since: this.since[i] };
   }
@@ -186,19 +205,9 @@ export class CounterLedger implements BilledCounters {
       let i = this.slots.get(id);
       if (i === undefined) {
         i = this.slotFor(id);
-        this.basePackets[i] = 0n;
-        this.baseBytes[i] = 0n;
-        this.lastPackets[i] = p;
-        this.lastBytes[i] = b;
-        this.since[i] = now;
+        this.start(i, p, b, now);
         changed.push(i);
-      } else if (p !== this.lastPackets[i] || b !== this.lastBytes[i]) {
-        if (p < this.lastPackets[i]) this.basePackets[i] = U64(this.basePackets[i] + this.lastPackets[i] - p);
-        if (b < this.lastBytes[i]) this.baseBytes[i] = U64(this.baseBytes[i] + this.lastBytes[i] - b);
-        this.lastPackets[i] = p;
-        this.lastBytes[i] = b;
-        changed.push(i);
-      }
+      } else if (this.move(i, p, b)) changed.push(i);
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
@@ -244,21 +253,11 @@ export class CounterLedger implements BilledCounters {
       if (i < 0) {
         // Not a counter when the binding was made (positions name distinct counters: none made since).
         i = this.slotFor(idAt(at));
-        this.basePackets[i] = 0n;
-        this.baseBytes[i] = 0n;
-        this.lastPackets[i] = p;
-        this.lastBytes[i] = c;
-        this.since[i] = now;
+        this.start(i, p, c, now);
         changed.push(i);
         slots[at] = i;
       }
-      if (this.seen[i] !== epoch && (p !== this.lastPackets[i] || c !== this.lastBytes[i])) {
-        if (p < this.lastPackets[i]) this.basePackets[i] = U64(this.basePackets[i] + this.lastPackets[i] - p);
-        if (c < this.lastBytes[i]) this.baseBytes[i] = U64(this.baseBytes[i] + this.lastBytes[i] - c);
-        this.lastPackets[i] = p;
-        this.lastBytes[i] = c;
-        changed.push(i);
-      }
+      if (this.seen[i] !== epoch && this.move(i, p, c)) changed.push(i);
       this.seen[i] = epoch;
     }
     const gone: string[] = [];
