@@ -48,6 +48,7 @@ import { NamesService, type NamesOptions } from './names/names-service.js';
 import { startHealth, type HealthDaemonOptions } from './health/start.js';
 import type { HealthMonitor } from './health/monitor.js';
 import { restoreFailed } from './health/persist.js';
+import { HeapSettle } from './heap-settle.js';
 
 export interface DaemonOptions {
   db: string;
@@ -93,7 +94,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   localizeUsmKeysTo(snmpEngineId(store));
   const datapath = opts.datapath ?? new NftDriver({ netns: opts.netns, table: opts.table ?? 'vcn' });
   const facts: FactsSource = opts.facts ?? (async () => ({ interfaceMacs: await readInterfaceMacs(opts.netns) }));
-  const northbound = new Northbound({ store, dataplane: new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log }), log });
+  const heap = new HeapSettle({ log });
+  const dataplane = new EngineDataplane({ datapath, facts, tableName: opts.table ?? 'vcn', log, afterWork: (n) => heap.afterWork(n) });
+  const northbound = new Northbound({ store, dataplane, log });
   let started: StartReport;
   try {
     // Devices failed over before a restart stay out of service until an operator fails them back.
@@ -102,6 +105,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     datapath.close?.();
     store.close();
+    heap.stop();
     throw e;
   }
   log(`started: running commit ${started.commit ?? 'none'} loaded from ${started.loaded}${started.error ? ` (data plane NOT loaded: ${started.error})` : ''}`);
@@ -112,6 +116,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       netconf = await startNetconf({ northbound, store, datapath, netns: opts.netns, log }, opts.netconf);
     } catch (e) {
       await northbound.stop();
+      heap.stop();
       datapath.close?.();
       store.close();
       throw e;
@@ -154,6 +159,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await billing.fresh().catch((e: Error) => log(`billing: last reading failed: ${e.message}`));
       await netconf?.stop();
       await northbound.stop();
+      heap.stop();
       datapath.close?.();
       store.checkpoint();
       store.close();

@@ -44,10 +44,21 @@ export class EngineDataplane implements Dataplane {
   private readonly datapath: Datapath;
   private readonly log: (line: string) => void;
 
-  constructor(opts: { datapath: Datapath; facts: FactsSource; tableName?: string; localAddresses?: string[]; log?: (line: string) => void }) {
+  private readonly afterWork: (elements: number) => void;
+
+  /** `afterWork`: told how many elements each apply loaded (full) or changed (diff), e.g. to settle the heap after a big one. */
+  constructor(opts: {
+    datapath: Datapath;
+    facts: FactsSource;
+    tableName?: string;
+    localAddresses?: string[];
+    log?: (line: string) => void;
+    afterWork?: (elements: number) => void;
+  }) {
     this.engine = new Engine(opts);
     this.datapath = opts.datapath;
     this.log = opts.log ?? (() => undefined);
+    this.afterWork = opts.afterWork ?? (() => undefined);
   }
 
   async prepare(config: Config, opts: { full?: boolean; check?: boolean; state?: RuntimeState } = {}): Promise<PreparedChange> {
@@ -87,7 +98,9 @@ export class EngineDataplane implements Dataplane {
   async apply(change: PreparedChange, opts: { full?: boolean } = {}): Promise<ApplyResult> {
     try {
       // check: false — prepare() just ran `nft -c` on the same ruleset against the same running one.
-      return await this.engine.apply(change.prepared, { check: false, full: opts.full || change.full });
+      const r = await this.engine.apply(change.prepared, { check: false, full: opts.full || change.full });
+      this.afterWork(r.mode === 'full' ? change.prepared.ruleset.stats.elements : elementsChanged(r));
+      return r;
     } catch (e) {
       throw new VcnError('APPLY_FAILED', message(e), [{ code: 'APPLY_FAILED', path: '/', message: message(e) }]);
     }
@@ -95,9 +108,13 @@ export class EngineDataplane implements Dataplane {
 
   async compact(): Promise<ApplyResult | undefined> {
     try {
-      return await this.engine.compact();
+      const r = await this.engine.compact();
+      if (r) this.afterWork(elementsChanged(r));
+      return r;
     } catch (e) {
       throw new VcnError('APPLY_FAILED', message(e), [{ code: 'APPLY_FAILED', path: '/', message: message(e) }]);
     }
   }
 }
+
+const elementsChanged = (r: ApplyResult): number => (r.stats ? r.stats.elementsAdded + r.stats.elementsDeleted : 0);
