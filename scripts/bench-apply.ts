@@ -153,7 +153,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     'one-service change = check + apply of the diff (median of 3, target ≤ 30 ms): element-only diffs go to the kernel as one netlink batch\n' +
-      '(check = the same batch without BATCH_END, which the kernel validates and aborts), others as nft -c + nft -f of the diff script.\n' +
+      '(check = the same batch without BATCH_END, which the kernel validates and aborts), others as a check (dry run) and an apply of the diff\n' +
+      'script through libnftables in a co-process (an nft process each without python3-nftables).\n' +
       'full = delete and recreate the table in one transaction: one netlink transaction built by the engine (nft builds only the skeleton, in a\n' +
         'dormant scratch table), without a separate check; the table below compares it with nft -c + nft -f of the whole script.',
   );

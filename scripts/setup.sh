@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   nftables iproute2 iputils-ping ethtool tcpdump iperf3 socat curl procps
-  gcc g++ make libyang2-tools python3 python3-ncclient snmp snmpd snmptrapd smitools dnsmasq-base
+  gcc g++ make libyang2-tools python3 python3-nftables python3-ncclient snmp snmpd snmptrapd smitools dnsmasq-base
   ncurses-base  # terminfo (vt100, vt220, linux) for the console TUI
 )
 

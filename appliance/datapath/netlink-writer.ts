@@ -1,16 +1,13 @@
 /**
  * Sends netlink batches (netlink-batch.ts) to the kernel. Node cannot open a
- * netlink socket, so one long-lived python3 process (Debian's, standard
- * library only) holds a NETLINK_NETFILTER socket, inside the engine's
- * namespace, and does the socket I/O: a request costs a pipe round trip
- * instead of starting nft. The process ends by itself when our end of its
- * stdin closes (EOF), so it never outlives the daemon.
+ * netlink socket, so a python3 co-process (py-coprocess.ts; Debian's, standard
+ * library only) holds a NETLINK_NETFILTER socket inside the engine's
+ * namespace and does the socket I/O.
  *
  * Wire format on its stdin: <u32 batch length><u32 acks expected><batch>;
  * on its stdout, one JSON line per batch: {"errors": [[seq, errno, text], ...]}.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { DatapathError } from './datapath.js';
+import { PY_COPROCESS_IO, PyCoprocess, type CoprocessOptions } from './py-coprocess.js';
 import type { ElementBatch } from './netlink-batch.js';
 
 export const NETLINK_WRITER_PY = `
@@ -22,12 +19,7 @@ try:
     s.setsockopt(270, 11, 1)  # NETLINK_EXT_ACK: the kernel's error text
 except OSError:
     pass
-inp, out = sys.stdin.buffer, sys.stdout
-def read(n):
-    b = inp.read(n)
-    if len(b) < n:
-        sys.exit(0)
-    return b
+${PY_COPROCESS_IO}
 def ext_msg(data, off, end):
     while off + 4 <= end:
         n, t = struct.unpack_from('=HH', data, off)
@@ -70,113 +62,28 @@ while True:
     out.flush()
 `;
 
-export interface WriterOptions {
-  netns?: string;
-  python?: string;
-  timeoutMs?: number;
-}
+export type WriterOptions = CoprocessOptions;
 
-interface Pending {
-  resolve: (errors: [number, number, string][]) => void;
-  reject: (e: Error) => void;
-}
-
-/** One python3 co-process per datapath, started on first use and again after it died. */
+/** One python3 co-process per datapath (py-coprocess.ts). */
 export class NetlinkWriter {
-  private child?: ChildProcessWithoutNullStreams;
-  private pending: Pending[] = [];
-  private buffer = '';
-  private failure?: string;
+  private readonly co: PyCoprocess;
 
-  constructor(private readonly opts: WriterOptions = {}) {}
+  constructor(opts: WriterOptions = {}) {
+    this.co = new PyCoprocess('netlink writer', NETLINK_WRITER_PY, opts);
+  }
 
   /** Why the writer cannot be used (undefined while it can). */
   unavailable(): string | undefined {
-    return this.failure;
-  }
-
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this.child;
-    const py = [this.opts.python ?? 'python3', '-S', '-c', NETLINK_WRITER_PY]; // -S: the standard library only, no site scan at start
-    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.stdout.on('data', (d: Buffer) => {
-      this.buffer += d.toString();
-      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        const p = this.pending.shift();
-        try {
-          p?.resolve((JSON.parse(line) as { errors: [number, number, string][] }).errors);
-        } catch (e) {
-          p?.reject(e as Error);
-        }
-      }
-    });
-    const fail = (why: string) => {
-      this.child = undefined;
-      this.buffer = '';
-      for (const p of this.pending.splice(0)) p.reject(new DatapathError('NFT_UNAVAILABLE', `netlink writer: ${why}`));
-    };
-    child.on('error', (e) => {
-      this.failure = e.message;
-      fail(e.message);
-    });
-    child.on('exit', (code, signal) => fail(`exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`));
-    child.stdin.on('error', () => undefined);
-    this.child = child;
-    this.hold(false);
-    return child;
-  }
-
-  /** An idle writer must not keep the process alive; one with a request under way must (its answer comes through these pipes). */
-  private hold(busy: boolean): void {
-    const c = this.child;
-    if (!c) return;
-    const handles = [c, c.stdin, c.stdout, c.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
-    for (const h of handles) (busy ? h.ref : h.unref)?.call(h);
+    return this.co.unavailable();
   }
 
   /** Sends the batch; resolves with the kernel's errors per message (empty: accepted). */
-  send(batch: ElementBatch): Promise<[number, number, string][]> {
-    const child = this.start();
-    return new Promise((resolve, reject) => {
-      const timeoutMs = this.opts.timeoutMs ?? 120_000;
-      const timer = setTimeout(() => {
-        this.close();
-        reject(new DatapathError('NFT_TIMEOUT', `netlink writer gave no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      const settle = () => {
-        clearTimeout(timer);
-        if (!this.pending.length) this.hold(false);
-      };
-      this.pending.push({
-        resolve: (e) => {
-          settle();
-          resolve(e);
-        },
-        reject: (e) => {
-          settle();
-          reject(e);
-        },
-      });
-      this.hold(true);
-      const head = Buffer.alloc(8);
-      head.writeUInt32LE(batch.bytes.length, 0);
-      head.writeUInt32LE(batch.messages.length, 4);
-      child.stdin.write(Buffer.concat([head, batch.bytes]));
-    });
+  async send(batch: ElementBatch): Promise<[number, number, string][]> {
+    return ((await this.co.request(batch.bytes, batch.messages.length)) as { errors: [number, number, string][] }).errors;
   }
 
-  /** Ends the co-process (closing its stdin is enough; the kill is for a hung one). */
+  /** Ends the co-process. */
   close(): void {
-    const c = this.child;
-    this.child = undefined;
-    if (!c) return;
-    c.stdin.end();
-    if (c.pid && c.exitCode === null) setTimeout(() => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'), 2000).unref();
+    this.co.close();
   }
 }

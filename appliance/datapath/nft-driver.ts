@@ -1,8 +1,9 @@
 /**
- * The real driver: runs `nft` (optionally inside a network namespace with
- * `ip netns exec`), the script on stdin, with a timeout. A script the kernel
- * rejects changes nothing (nft -f is one transaction) and becomes a
- * DatapathError carrying nft's message.
+ * The real driver: runs nft scripts through libnftables in a co-process
+ * (nft-lib.ts) or, without python3-nftables and for big scripts, `nft`
+ * (optionally inside a network namespace with `ip netns exec`), the script on
+ * stdin, with a timeout. A script the kernel rejects changes nothing (one
+ * transaction) and becomes a DatapathError carrying nft's message.
  */
 import { existsSync } from 'node:fs';
 import { runProcess } from '../run-process.js';
@@ -12,6 +13,7 @@ import { NETLINK_DUMP_PY } from './netlink-counters.js';
 import { NETLINK_TABLE_DUMP_PY } from './netlink-table-dump.js';
 import type { ElementBatch } from './netlink-batch.js';
 import { NetlinkWriter } from './netlink-writer.js';
+import { NftLib } from './nft-lib.js';
 
 export interface NftDriverOptions {
   /** The engine's table in the netdev family (default "vcn"). */
@@ -32,7 +34,15 @@ export interface NftDriverOptions {
   netlinkElements?: boolean;
   /** Full applies as one netlink transaction (skeleton by nft in a dormant scratch table; default true; nft -f when off or unavailable). */
   netlinkFull?: boolean;
+  /**
+   * Scripts up to 1 MB through libnftables in a co-process (nft-lib.ts; default true unless `nft` names another
+   * binary); the nft process when off or unavailable, and for larger scripts (a process frees their memory at exit).
+   */
+  nftLib?: boolean;
 }
+
+/** Scripts larger than this go to an nft process: libnftables' memory for them would stay with the co-process. */
+const LIB_MAX_SCRIPT = 1 << 20;
 
 interface Output {
   code: number | null;
@@ -75,9 +85,14 @@ export const DEFAULT_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3
 
 export class NftRunnerProcess implements NftRunner {
   private readonly writer: NetlinkWriter;
+  private readonly lib: NftLib | undefined;
+  /** Why scripts go to nft processes although the library runner was wanted. */
+  libOff?: string;
 
   constructor(private readonly opts: NftDriverOptions = {}) {
     this.writer = new NetlinkWriter({ netns: opts.netns, python: opts.python ?? DEFAULT_PYTHON, timeoutMs: opts.scriptTimeoutMs });
+    const wanted = opts.nftLib ?? opts.nft === undefined;
+    this.lib = wanted ? new NftLib({ netns: opts.netns, python: opts.python ?? DEFAULT_PYTHON, timeoutMs: opts.scriptTimeoutMs ?? 300_000 }) : undefined;
   }
 
   async elements(batch: ElementBatch): Promise<[number, number, string][]> {
@@ -85,9 +100,10 @@ export class NftRunnerProcess implements NftRunner {
     return this.writer.send(batch);
   }
 
-  /** Ends the netlink writer co-process, if one runs. */
+  /** Ends the co-processes (netlink writer, libnftables runner), if they run. */
   close(): void {
     this.writer.close();
+    this.lib?.close();
   }
 
   private argv(args: string[]): string[] {
@@ -96,12 +112,22 @@ export class NftRunnerProcess implements NftRunner {
   }
 
   async script(script: string, check: boolean): Promise<void> {
+    const what = check ? 'nft -c rejected the ruleset' : 'nft rejected the ruleset; the running one is unchanged';
+    if (this.lib && !this.libOff && script.length <= LIB_MAX_SCRIPT) {
+      try {
+        return await this.lib.script(script, check);
+      } catch (e) {
+        if (!(e instanceof DatapathError) || e.code === 'NFT_TIMEOUT') throw e;
+        if (e.code === 'NFT_REJECTED') throw new DatapathError('NFT_REJECTED', `${what}:\n${excerpt(e.stderr)}`, e.stderr, ['libnftables', check ? '-c' : '-f']);
+        // No python3-nftables (or no python3): nft processes from now on.
+        this.libOff = e.message;
+      }
+    }
     const argv = this.argv(check ? ['-c', '-f', '-'] : ['-f', '-']);
     const timeout = this.opts.scriptTimeoutMs ?? 300_000;
     const r = await exec(argv, script, timeout);
     if (r.timedOut) throw new DatapathError('NFT_TIMEOUT', `nft ${check ? 'check' : 'apply'} took longer than ${timeout} ms and was killed`, r.stderr, argv);
     if (r.code !== 0) {
-      const what = check ? 'nft -c rejected the ruleset' : 'nft rejected the ruleset; the running one is unchanged';
       throw new DatapathError('NFT_REJECTED', `${what} (exit ${r.code}):\n${excerpt(r.stderr)}`, r.stderr, argv);
     }
   }
