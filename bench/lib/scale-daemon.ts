@@ -63,7 +63,10 @@ export class ScaleDaemon {
   }
 
   private async next(): Promise<Reply> {
-    return JSON.parse(String((await this.lines.next()).value)) as Reply;
+    const line = await this.lines.next();
+    // The daemon died (e.g. out of heap: VCND_HEAP_MB too small for the commit); its stderr says why.
+    if (line.done) throw new Error(`the daemon (pid ${this.pid}) exited (${this.child.signalCode ?? this.child.exitCode ?? 'closed its output'}) before answering`);
+    return JSON.parse(line.value) as Reply;
   }
 
   /** One request over --stdio; an error reply throws. */
