@@ -85,6 +85,41 @@ const perInterface: Edit = (t) => {
 
 const chainEdits = (...edits: Edit[]): Edit => (t) => edits.reduce((x, e) => e(x), t);
 
+/**
+ * The calibration's hand-written PE ruleset (../shared/bench-notes/RESULTS.md, `gen-pe-ruleset.sh` MODE=vmap)
+ * with the live ruleset's rows and sends: one base chain on every port, `iifname . ip daddr . th dport vmap`
+ * (and the sport one for replies), action chains of one statement (MAC write, fwd), no counters, no protocol
+ * guard. Measures the reference shape against the same hard-wired baseline in the same run.
+ */
+const reference: Edit = (t) => {
+  const fwd: string[] = [];
+  const rev: string[] = [];
+  for (const m of t.matchAll(/\tmap v4_(ddp|ssp)_if_(\w+) \{\n\t\ttype [^\n]*\n(?:\t\tcounter\n)?\t\telements = \{ ([\s\S]*?) \}\n\t\}/g)) {
+    for (const e of m[3].split(/,\s*/)) {
+      const x = /^(\S+) \. (\d+)(?: counter packets \d+ bytes \d+)? : (goto \w+)$/.exec(e.trim());
+      if (x) (m[1] === 'ddp' ? fwd : rev).push(`"${m[2]}" . ${x[1]} . ${x[2]} : ${x[3]}`);
+    }
+  }
+  const chains: string[] = [];
+  for (const m of t.matchAll(/\tchain (a_\w+) \{\n\t\t([^\n]*)\n/g)) chains.push(`\tchain ${m[1]} { ${m[2].replace(/^meta l4proto (\{ tcp, udp \}|tcp|udp) /, '')}; }`);
+  const devices = [...t.matchAll(/hook ingress device "(\w+)"/g)].map((m) => `"${m[1]}"`);
+  const map = (name: string, els: string[]) =>
+    `\tmap ${name} {\n\t\ttype ifname . ipv4_addr . inet_service : verdict\n${els.length ? `\t\telements = { ${els.join(', ')} }\n` : ''}\t}`;
+  return [
+    'table netdev pe {',
+    ...chains,
+    map('steer_fwd', fwd),
+    map('steer_rev', rev),
+    '\tchain ingress {',
+    `\t\ttype filter hook ingress devices = { ${devices.join(', ')} } priority 0; policy drop;`,
+    '\t\tiifname . ip daddr . th dport vmap @steer_fwd',
+    '\t\tiifname . ip saddr . th sport vmap @steer_rev',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+};
+
 export const VARIANTS: Variant[] = [
   { name: 'base', make: (b) => b },
   { name: 'nocnt', make: noCounters },
@@ -103,5 +138,6 @@ export const VARIANTS: Variant[] = [
   { name: 'cand1-cnt', make: chainEdits(inlineHook, macWrite12, noL4, actSize, noCounters) },
   { name: 'cand1-dir', make: chainEdits(inlineHook, macWrite12, noL4, direct) },
   { name: 'direct-nocnt', make: chainEdits(direct, noCounters) },
+  { name: 'reference', make: reference },
   { name: 'base2', make: (b) => b },
 ];
