@@ -65,8 +65,16 @@ export class Users {
 /** The SSH host key (OpenSSH private key text), generated and stored at first use. */
 export function hostKey(store: Store): string {
   const have = store.setting('netconf.host-key');
-  if (have) return have;
-  const key = ssh2.utils.generateKeyPairSync('ed25519').private;
-  store.setSetting('netconf.host-key', key);
-  return key;
+  // A stored key that does not parse (one written before the check below) is replaced: the server cannot use it.
+  if (have && !(ssh2.utils.parseKey(have) instanceof Error)) return have;
+  // ssh2 (1.17) writes an OpenSSH key text that its own parser refuses ("Malformed OpenSSH private key") for
+  // about 1 in 250 generated keys: such a key would keep the SSH server from starting, so only one that
+  // parses is kept.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    if (ssh2.utils.parseKey(key) instanceof Error) continue;
+    store.setSetting('netconf.host-key', key);
+    return key;
+  }
+  throw new Error('could not generate an SSH host key that parses');
 }
