@@ -119,6 +119,8 @@ export class NftRunnerProcess implements NftRunner {
       } catch (e) {
         if (!(e instanceof DatapathError) || e.code === 'NFT_TIMEOUT') throw e;
         if (e.code === 'NFT_REJECTED') throw new DatapathError('NFT_REJECTED', `${what}:\n${excerpt(e.stderr)}`, e.stderr, ['libnftables', check ? '-c' : '-f']);
+        // A runner that worked before and died now may have applied the script: not run again; the next one restarts it.
+        if (this.lib.answered) throw e;
         // No python3-nftables (or no python3): nft processes from now on.
         this.libOff = e.message;
       }

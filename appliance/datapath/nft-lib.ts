@@ -37,6 +37,8 @@ while True:
 
 export class NftLib {
   private readonly co: PyCoprocess;
+  /** Scripts it has answered: one that never answered has no usable module (python3-nftables missing). */
+  answered = 0;
 
   constructor(opts: CoprocessOptions = {}) {
     this.co = new PyCoprocess('libnftables runner', NFT_LIB_PY, opts);
@@ -48,6 +50,7 @@ export class NftLib {
    */
   async script(script: string, check: boolean): Promise<void> {
     const r = (await this.co.request(Buffer.from(script), check ? 1 : 0)) as { rc: number; error: string };
+    this.answered++;
     if (r.rc !== 0) throw new DatapathError('NFT_REJECTED', r.error, r.error);
   }
 
