@@ -76,6 +76,9 @@ import {
 import { addressInfo, canonicalAddress, familyOf, normalizeMac, parseSpan, spanText, type AddressInfo, type Family } from './render-addr.js';
 import { aclBlocks } from './render-acl.js';
 
+/** The set of the protocols a port-keyed row without a protocol of its own takes. */
+export const L4_ANY = 'l4_tcp_udp';
+
 export interface RenderOptions {
   /** The engine's own table (netdev family). */
   tableName: string;
@@ -501,7 +504,10 @@ class Renderer {
     const rules: string[] = [];
     if (acl) rules.push(acl);
     for (const v of variants) {
-      const st: string[] = [v === 'any' ? 'meta l4proto { tcp, udp }' : `meta l4proto ${v}`];
+      const st: string[] = [v === 'any' ? `meta l4proto @${L4_ANY}` : `meta l4proto ${v}`];
+      // A named set rather than `{ tcp, udp }`: an anonymous set would be created with every new action
+      // chain, which keeps such chains out of a diff of our own netlink messages (datapath/netlink-chains.ts).
+      if (v === 'any') this.set(L4_ANY, 'inet_proto', undefined, false).elements.set('tcp', '').set('udp', '');
       if (limit) st.push(`limit name ${shape.keyExpr} map @${shape.name}_lim`);
       if (dscp !== undefined) st.push(`${ip} dscp set ${dscp}`);
       ordered.forEach((s, i) => {

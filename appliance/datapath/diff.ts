@@ -12,7 +12,7 @@
  *   4 rewrite dispatch and hook chains whose rules changed (flush + add)
  *   5 delete hook chains, action chains nothing refers to any more, then sets (emptied in 2), then objects
  */
-import type { NftChain, NftSet, RenderedRuleset } from '../compile/render-model.js';
+import type { NftChain, NftObject, NftSet, RenderedRuleset } from '../compile/render-model.js';
 import { locateElement, overflowName, rowElements } from '../compile/render-model.js';
 import {
   chainBlock,
@@ -51,6 +51,12 @@ export interface RulesetDiff {
   carry: CarriedRow[];
   /** Only elements change (no object, set or chain is added, deleted or rewritten): a batch of element messages can carry it. */
   elementsOnly: boolean;
+  /**
+   * Set when, besides elements, only action and dispatch chains and named objects are added or deleted (a
+   * service behind a device no running service uses, one with an ACL or a rate limit): what a netlink
+   * transaction of our own can carry (netlink-chains.ts). `del` in the order the chains can go (latest first).
+   */
+  chainsAndElements?: { add: NftChain[]; del: string[]; addObjects: NftObject[]; delObjects: NftObject[] };
   /** Element keys deleted and added per set (a changed element is in both). */
   deleted: Map<string, string[]>;
   added: Map<string, string[]>;
@@ -185,7 +191,12 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset, opts:
   stats.chainsDeleted = delChains.length;
   stats.chainsRewritten = rewrite.length;
   const empty = Object.values(stats).every((n) => n === 0);
-  const elementsOnly = !addObjects.length && !delObjects.length && !addSets.length && !delSets.length && !addChains.length && !delChains.length && !rewrite.length;
+  const noSets = !addSets.length && !delSets.length && !rewrite.length;
+  const elementsOnly = noSets && !addObjects.length && !delObjects.length && !addChains.length && !delChains.length;
+  const chainsAndElements =
+    noSets && !elementsOnly && [...addChains, ...delChains].every((c) => c.kind !== 'hook')
+      ? { add: addChains, del: [...delChains].reverse().map((c) => c.name), addObjects, delObjects }
+      : undefined;
 
   const script = (counters?: ElementCounters): string => {
     if (empty) return '';
@@ -226,7 +237,7 @@ export function diffRulesets(prev: RenderedRuleset, next: RenderedRuleset, opts:
     return `${out.join('\n')}\n`;
   };
 
-  return { kind: 'diff', diff: { table: t, empty, stats, carry, elementsOnly, deleted: delElements, added: addElements, script } };
+  return { kind: 'diff', diff: { table: t, empty, stats, carry, elementsOnly, chainsAndElements, deleted: delElements, added: addElements, script } };
 }
 
 /** Element counters to print for the carried rows, from counts read by (map, key). */

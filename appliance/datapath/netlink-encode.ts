@@ -18,11 +18,13 @@ export const NFT_MSG = {
   NEWTABLE: 0,
   DELTABLE: 2,
   NEWCHAIN: 3,
+  DELCHAIN: 5,
   NEWRULE: 6,
   NEWSET: 9,
   NEWSETELEM: 12,
   DELSETELEM: 14,
   NEWOBJ: 18,
+  DELOBJ: 20,
 } as const;
 export const nftType = (msg: number): number => (NFNL_SUBSYS_NFTABLES << 8) | msg;
 export const NLM_F_REQUEST = 0x1;

@@ -9,68 +9,85 @@
  */
 
 /**
- * argv: table — writes every received datagram as <u32 length><bytes> to
- * stdout: GETOBJ, GETSET, GETSETELEM of each set, GETCHAIN (all netdev chains:
- * the kernel does not filter chains by table), GETRULE. A table that does not
- * exist dumps nothing (ENOENT); another error exits 1 with the errno.
+ * `dump_table(table, emit)`: calls emit(<u32 length><bytes>) for every
+ * received datagram of GETOBJ, GETSET, GETSETELEM of each set, GETCHAIN (all
+ * netdev chains: the kernel does not filter chains by table), GETRULE. A
+ * table that does not exist dumps nothing (ENOENT); another error raises
+ * DumpError. Needs socket and struct. Used by the one-shot dump below and by
+ * the netlink writer's co-process (small tables: the scratch table).
  */
-export const NETLINK_TABLE_DUMP_PY = `
-import socket, struct, sys
-table = sys.argv[1]
-out = sys.stdout.buffer
-s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
-s.bind((0, 0))
-s.setsockopt(socket.SOL_SOCKET, 33, 1 << 22)
-def attr(t, v):
+export const NETLINK_TABLE_DUMP_FN = `
+class DumpError(Exception):
+    pass
+def dump_table(table, emit):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+    try:
+        s.bind((0, 0))
+        s.setsockopt(socket.SOL_SOCKET, 33, 1 << 22)
+        _dump_table(s, table, emit)
+    finally:
+        s.close()
+def _attr(t, v):
     v = v.encode() + b'\\0'
     n = 4 + len(v)
     return struct.pack('=HH', n, t) + v + b'\\0' * (-n % 4)
-def attrs(data, off, end):
+def _attrs(data, off, end):
     while off + 4 <= end:
         n, t = struct.unpack_from('=HH', data, off)
         if n < 4:
             return
         yield t & 0x3fff, data[off + 4:off + n]
         off += (n + 3) & ~3
-sets = []
-def dump(msgtype, body, seq, collect=False):
-    payload = struct.pack('=BBH', 5, 0, 0) + body
-    s.send(struct.pack('=IHHII', 16 + len(payload), msgtype, 0x301, seq, 0) + payload)
-    while True:
-        data = s.recv(1 << 20)
-        out.write(struct.pack('=I', len(data)))
-        out.write(data)
-        off = 0
-        while off + 16 <= len(data):
-            n, t = struct.unpack_from('=IH', data, off)
-            if n < 16:
-                return
-            if t == 3:
-                return
-            if t == 2:
-                err = struct.unpack_from('=i', data, off + 16)[0]
-                if err and err != -2:
-                    sys.stderr.write('netlink dump %#x of table %s failed: errno %d\\n' % (msgtype, table, -err))
-                    sys.exit(1)
-                return
-            if collect:
-                name = tbl = None
-                for at, v in attrs(data, off + 20, off + n):
-                    if at == 1:
-                        tbl = v.split(b'\\0')[0].decode()
-                    elif at == 2:
-                        name = v.split(b'\\0')[0].decode()
-                if tbl == table and name is not None:
-                    sets.append(name)
-            off += (n + 3) & ~3
-dump(0x0a13, attr(1, table), 1)
-dump(0x0a0a, attr(1, table), 2, True)
-seq = 3
-for name in sets:
-    dump(0x0a0d, attr(1, table) + attr(2, name), seq)
-    seq += 1
-dump(0x0a04, b'', seq)
-dump(0x0a07, attr(1, table), seq + 1)
+def _dump_table(s, table, emit):
+    sets = []
+    def dump(msgtype, body, seq, collect=False):
+        payload = struct.pack('=BBH', 5, 0, 0) + body
+        s.send(struct.pack('=IHHII', 16 + len(payload), msgtype, 0x301, seq, 0) + payload)
+        while True:
+            data = s.recv(1 << 20)
+            emit(struct.pack('=I', len(data)) + data)
+            off = 0
+            while off + 16 <= len(data):
+                n, t = struct.unpack_from('=IH', data, off)
+                if n < 16:
+                    return
+                if t == 3:
+                    return
+                if t == 2:
+                    err = struct.unpack_from('=i', data, off + 16)[0]
+                    if err and err != -2:
+                        raise DumpError('netlink dump %#x of table %s failed: errno %d' % (msgtype, table, -err))
+                    return
+                if collect:
+                    name = tbl = None
+                    for at, v in _attrs(data, off + 20, off + n):
+                        if at == 1:
+                            tbl = v.split(b'\\0')[0].decode()
+                        elif at == 2:
+                            name = v.split(b'\\0')[0].decode()
+                    if tbl == table and name is not None:
+                        sets.append(name)
+                off += (n + 3) & ~3
+    dump(0x0a13, _attr(1, table), 1)
+    dump(0x0a0a, _attr(1, table), 2, True)
+    seq = 3
+    for name in sets:
+        dump(0x0a0d, _attr(1, table) + _attr(2, name), seq)
+        seq += 1
+    dump(0x0a04, b'', seq)
+    dump(0x0a07, _attr(1, table), seq + 1)
+`;
+
+/** argv: table — writes the framed dump (dump_table above) to stdout; exits 1 with the error on failure. */
+export const NETLINK_TABLE_DUMP_PY = `
+import socket, struct, sys
+${NETLINK_TABLE_DUMP_FN}
+out = sys.stdout.buffer
+try:
+    dump_table(sys.argv[1], out.write)
+except DumpError as e:
+    sys.stderr.write(str(e) + '\\n')
+    sys.exit(1)
 out.flush()
 `;
 

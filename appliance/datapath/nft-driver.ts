@@ -14,6 +14,7 @@ import { NETLINK_TABLE_DUMP_PY } from './netlink-table-dump.js';
 import type { ElementBatch } from './netlink-batch.js';
 import { NetlinkWriter } from './netlink-writer.js';
 import { NftLib } from './nft-lib.js';
+import { CompileApart } from './compile-apart.js';
 
 export interface NftDriverOptions {
   /** The engine's table in the netdev family (default "vcn"). */
@@ -100,10 +101,29 @@ export class NftRunnerProcess implements NftRunner {
     return this.writer.send(batch);
   }
 
-  /** Ends the co-processes (netlink writer, libnftables runner), if they run. */
+  /** Ends the co-processes (netlink writer, libnftables runner), if they run, and the compile namespace. */
   close(): void {
     this.writer.close();
     this.lib?.close();
+    this.apart?.close();
+    this.apart = undefined;
+  }
+
+  private apart?: CompileApart;
+
+  async compileApart(script: string, table: string, interfaces: string): Promise<Buffer> {
+    return this.compiler().compile(script, table, interfaces);
+  }
+
+  async warmApart(interfaces: string): Promise<void> {
+    return this.compiler().warm(interfaces);
+  }
+
+  private compiler(): CompileApart {
+    // libnftables (python3-nftables) and netlink writes: without them, nothing gained.
+    if (!this.lib || this.libOff || this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'no libnftables runner');
+    this.apart ??= new CompileApart({ python: this.opts.python ?? DEFAULT_PYTHON, timeoutMs: this.opts.scriptTimeoutMs });
+    return this.apart;
   }
 
   private argv(args: string[]): string[] {
@@ -143,8 +163,10 @@ export class NftRunnerProcess implements NftRunner {
     return r.stdout;
   }
 
-  async dumpTable(table: string): Promise<Buffer> {
+  async dumpTable(table: string, opts: { small?: boolean } = {}): Promise<Buffer> {
     if (this.opts.netlinkFull === false || this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'netlink full applies are off');
+    // A small table's dump fits an answer line of the writer's co-process: no python started (~50 ms).
+    if (opts.small && !this.writer.unavailable()) return this.writer.dumpTable(table);
     const py = [this.opts.python ?? DEFAULT_PYTHON, '-S', '-c', NETLINK_TABLE_DUMP_PY, table];
     const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
     const r = await execBinary(argv, this.opts.queryTimeoutMs ?? 120_000);
@@ -153,6 +175,13 @@ export class NftRunnerProcess implements NftRunner {
   }
 
   async interfaceIndexes(): Promise<string> {
+    if (this.opts.netlinkElements !== false && !this.writer.unavailable()) {
+      try {
+        return await this.writer.interfaceIndexes();
+      } catch (e) {
+        if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+      }
+    }
     const argv = this.opts.netns ? ['ip', '-n', this.opts.netns, '-o', 'link', 'show'] : ['ip', '-o', 'link', 'show'];
     const r = await exec(argv, undefined, this.opts.queryTimeoutMs ?? 120_000);
     if (r.code !== 0) throw new DatapathError('NFT_UNAVAILABLE', `${argv.join(' ')} failed: ${excerpt(r.stderr)}`, r.stderr, argv);

@@ -24,6 +24,8 @@ def read(n):
 
 export interface CoprocessOptions {
   netns?: string;
+  /** Instead of a namespace: a command the interpreter runs under, e.g. `unshare --net --` (a namespace of its own). */
+  prefix?: string[];
   python?: string;
   timeoutMs?: number;
 }
@@ -55,7 +57,7 @@ export class PyCoprocess {
   private start(): ChildProcessWithoutNullStreams {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this.child;
     const py = [this.opts.python ?? 'python3', '-S', '-c', this.script]; // -S: no site scan at start
-    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : py;
+    const argv = this.opts.netns ? ['nsenter', `--net=/run/netns/${this.opts.netns}`, '--', ...py] : [...(this.opts.prefix ?? []), ...py];
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

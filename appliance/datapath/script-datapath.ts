@@ -5,7 +5,7 @@
  * `nft -c`, applies with `nft -f` (one atomic transaction), and reads the
  * counters back. One operation at a time.
  */
-import { isDirect, locateElement, overflowName, type RenderedRuleset } from '../compile/render-model.js';
+import { isDirect, locateElement, overflowName, type NftChain, type RenderedRuleset } from '../compile/render-model.js';
 import { printRuleset, type CounterValue, type ElementCounters } from '../compile/render-print.js';
 import { carriedCounters, diffRulesets, type RulesetDiff } from './diff.js';
 import { countersFromElementText, countersFromJson, snapshotCounters, type KernelCounters } from './counters.js';
@@ -16,6 +16,7 @@ import { indexedSnapshot } from './counter-snapshot.js';
 import { DatapathError, type ApplyOptions, type ApplyResult, type CounterSnapshot, type Datapath } from './datapath.js';
 import { BatchEncodeError, elementBatch, encodable, type ElementBatch, type ElementChange } from './netlink-batch.js';
 import { dropScratchBatch, fullBatch, scratchName, skeletonOf, skeletonScript, type Skeleton } from './netlink-full.js';
+import { chainBatch } from './netlink-chains.js';
 import { kernelDiff, type KernelDiff } from './netlink-refresh.js';
 import { compactedCopy, compactOverflow, foldOverflowCounters, overflowRows, placeOverflow } from './overflow.js';
 
@@ -42,13 +43,22 @@ export interface NftRunner {
    * (netlink-table-dump.ts). Rejects with DatapathError NFT_UNAVAILABLE when
    * it cannot be used.
    */
-  dumpTable?(table: string): Promise<Buffer>;
+  dumpTable?(table: string, opts?: { small?: boolean }): Promise<Buffer>;
   /**
    * Optional: the interfaces' indexes ("7:eth1 8:eth2"). A skeleton dump holds
    * interface indexes (nft turns `fwd to "eth1"` into one), so a cached
    * skeleton is used only while they are the same; without this, never.
    */
   interfaceIndexes?(): Promise<string>;
+  /**
+   * Optional: runs a scratch-table script in a namespace of its own that has
+   * the engine's interface names and indexes but none of its tables (nft's
+   * cache there is empty; compile-apart.ts) and returns the framed dump of
+   * `table` there. Rejects with NFT_REJECTED (nft's refusal) or NFT_UNAVAILABLE.
+   */
+  compileApart?(script: string, table: string, interfaces: string): Promise<Buffer>;
+  /** Optional: gets compileApart ready for these interfaces (its namespace built, its processes started). */
+  warmApart?(interfaces: string): Promise<void>;
 }
 
 interface Plan {
@@ -76,7 +86,13 @@ export class ScriptDatapath implements Datapath {
   /** Set when a full apply over netlink could not be used (or the kernel refused what nft then accepted): nft -f from then on. */
   private fullFailed?: string;
   /** The skeleton last built in the scratch table, by its script: the same skeleton is not built again. */
-  private skeletonCache?: { script: string; skeleton: Skeleton };
+  private skeletonCache = new Map<'full' | 'chains', { script: string; skeleton: Skeleton }>();
+  /** Why diffs with new chains go to nft from now on (our transaction for them was refused where nft's was not). */
+  private chainsFailed?: string;
+  /** The kernel's refusal of our last chains-and-elements transaction, until nft's script shows whose fault it was. */
+  private chainsRefused?: string;
+  /** Why new chains are compiled in the engine's namespace rather than apart (compileApart). */
+  private apartFailed?: string;
   /** Milliseconds of the last skeleton built: nft in the scratch table, dump and drop of it. */
   skeletonSteps?: { nftMs: number; dumpMs: number };
   /** Applies under way, and applies done: a counter read that overlaps one is read again. */
@@ -146,34 +162,57 @@ export class ScriptDatapath implements Datapath {
     });
   }
 
-  /** Whether this plan's changes can go as one netlink batch of element messages. */
-  private netlinkable(plan: Plan, next: RenderedRuleset): boolean {
-    if (plan.mode !== 'diff' || !plan.diff!.elementsOnly || !this.runner.elements || this.elementsFailed || !this.current) return false;
+  /**
+   * Whether this plan's changes can go as one netlink batch of our own: of element messages, or of new
+   * chains (built by nft in the scratch table) and element messages (netlink-chains.ts).
+   */
+  private netlinkable(plan: Plan, next: RenderedRuleset): 'elements' | 'chains' | undefined {
+    if (plan.mode !== 'diff' || !this.runner.elements || this.elementsFailed || !this.current) return undefined;
     const d = plan.diff!;
+    const kind = d.elementsOnly ? 'elements' : d.chainsAndElements && this.runner.dumpTable && !this.fullFailed && !this.chainsFailed ? 'chains' : undefined;
+    if (!kind) return undefined;
     for (const name of [...d.deleted.keys(), ...d.added.keys()]) {
       const set = next.sets.get(name) ?? this.current.sets.get(name);
-      if (!set || !encodable(set)) return false;
+      if (!set || !encodable(set)) return undefined;
     }
-    return true;
+    return kind;
   }
 
   /**
-   * Sends the plan's element changes as a netlink batch (check: validated,
-   * then aborted by the kernel). False when the plan needs nft, or the writer
-   * is not available (then nft is used from now on).
+   * Sends the plan's changes as a netlink batch of ours: element messages, or
+   * new objects and chains with them (check: the kernel checks, then aborts).
+   * False when the plan needs nft's script, or the writer is not available
+   * (then nft is used from now on).
    */
   private async viaNetlink(plan: Plan, next: RenderedRuleset, check: boolean, counters?: ElementCounters): Promise<boolean> {
-    if (!this.netlinkable(plan, next)) return false;
+    const kind = this.netlinkable(plan, next);
+    if (!kind) return false;
     const d = plan.diff!;
     const change = (name: string, keys: string[], from: RenderedRuleset): ElementChange => ({ set: from.sets.get(name)!, keys, counters: counters?.get(name) });
-    let batch: ElementBatch;
+    const deletes = [...d.deleted].map(([name, keys]) => change(name, keys, this.current!));
+    const adds = [...d.added].map(([name, keys]) => change(name, keys, next));
+    let batch: ElementBatch & { sentinel?: number };
     try {
-      batch = elementBatch(
-        this.table,
-        [...d.deleted].map(([name, keys]) => change(name, keys, this.current!)),
-        [...d.added].map(([name, keys]) => change(name, keys, next)),
-        check,
-      );
+      if (kind === 'elements') batch = elementBatch(this.table, deletes, adds, check);
+      else {
+        const chains = d.chainsAndElements!;
+        let skeleton: Skeleton;
+        try {
+          skeleton = chains.add.length ? await this.skeletonFor(next, chains.add) : { objects: [], sets: [], elements: [], chains: [], rules: [] };
+        } catch (e) {
+          // nft refused a new chain in the scratch table (its script on the engine's table says why in its own
+          // words), or the scratch table cannot be used: nft's script.
+          if (!(e instanceof DatapathError) || (e.code !== 'NFT_REJECTED' && e.code !== 'NFT_UNAVAILABLE')) throw e;
+          if (e.code === 'NFT_UNAVAILABLE') this.chainsFailed = e.message;
+          return false;
+        }
+        batch = chainBatch(
+          this.table,
+          skeleton,
+          { addObjects: chains.addObjects, delObjects: chains.delObjects, add: chains.add.map((c) => c.name), deletes, adds, del: chains.del },
+          check,
+        );
+      }
     } catch (e) {
       // Something the encoder does not know: nft knows it.
       if (e instanceof BatchEncodeError) return false;
@@ -181,10 +220,15 @@ export class ScriptDatapath implements Datapath {
     }
     let errors: [number, number, string][];
     try {
-      errors = await this.runner.elements!(batch);
+      errors = (await this.runner.elements!(batch)).filter(([seq]) => seq !== batch.sentinel);
     } catch (e) {
       if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
       this.elementsFailed = e.message;
+      return false;
+    }
+    if (errors.length && kind === 'chains') {
+      // Our copy of nft's chains is the newer path: nft's script either refuses in its own words or shows the fault was ours.
+      this.chainsRefused = `the kernel refused the transaction of new chains and elements: ${errorLines(batch, errors).join('; ')}`;
       return false;
     }
     if (errors.length) {
@@ -196,27 +240,54 @@ export class ScriptDatapath implements Datapath {
   }
 
   /** The skeleton of `next` as nft builds it, dumped from the dormant scratch table (cached by its script and the interface indexes). */
-  private async skeletonFor(next: RenderedRuleset): Promise<Skeleton> {
+  private async skeletonFor(next: RenderedRuleset, only?: readonly NftChain[]): Promise<Skeleton> {
+    const kind = only ? 'chains' : 'full';
     // nft resolves interface names to indexes (fwd, dup): a cached dump is stale once an interface is made again.
     const indexes = this.runner.interfaceIndexes ? await this.runner.interfaceIndexes().catch(() => undefined) : undefined;
-    const script = `${skeletonScript(next)}${indexes === undefined ? '' : `# ${indexes}\n`}`;
-    if (indexes !== undefined && this.skeletonCache?.script === script) return this.skeletonCache.skeleton;
-    this.skeletonCache = undefined;
-    // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
+    const script = `${skeletonScript(next, only)}${indexes === undefined ? '' : `# ${indexes}\n`}`;
+    const cached = this.skeletonCache.get(kind);
+    if (indexes !== undefined && cached?.script === script) return cached.skeleton;
+    this.skeletonCache.delete(kind);
     const d0 = performance.now();
+    if (only && indexes !== undefined && this.runner.compileApart && !this.apartFailed) {
+      try {
+        const dump = await this.runner.compileApart(script, scratchName(this.table), indexes);
+        this.skeletonSteps = { nftMs: performance.now() - d0, dumpMs: 0 };
+        const skeleton = skeletonOf(dump, scratchName(this.table));
+        this.skeletonCache.set(kind, { script, skeleton });
+        return skeleton;
+      } catch (e) {
+        if (!(e instanceof DatapathError) || e.code !== 'NFT_UNAVAILABLE') throw e;
+        // Compiled in the engine's namespace from now on (slower at scale, the same result).
+        this.apartFailed = e.message;
+      }
+    }
+    // nft compiles the rule text; a rule it rejects throws its message here, before the engine's table is touched.
     await this.runner.script(script, false);
     const d1 = performance.now();
     let dump: Buffer;
     try {
-      dump = await this.runner.dumpTable!(scratchName(this.table));
+      dump = await this.runner.dumpTable!(scratchName(this.table), { small: true });
     } finally {
       await this.dropScratch();
     }
     this.skeletonSteps = { nftMs: d1 - d0, dumpMs: performance.now() - d1 };
     const skeleton = skeletonOf(dump, scratchName(this.table));
-    if (!skeleton.chains.length && next.chains.size) throw new DatapathError('NFT_UNAVAILABLE', 'the dump of the scratch table holds no chain');
-    this.skeletonCache = { script, skeleton };
+    if (!skeleton.chains.length && (only ? only.length : next.chains.size)) {
+      throw new DatapathError('NFT_UNAVAILABLE', 'the dump of the scratch table holds no chain');
+    }
+    this.skeletonCache.set(kind, { script, skeleton });
     return skeleton;
+  }
+
+  /** In the background: the compile namespace ready for the first diff with a new chain. Failures show there. */
+  private warmApart(): void {
+    if (!this.runner.warmApart || !this.runner.interfaceIndexes || this.apartFailed) return;
+    const warm = this.runner.warmApart.bind(this.runner);
+    void this.runner
+      .interfaceIndexes()
+      .then((indexes) => warm(indexes))
+      .catch(() => undefined);
   }
 
   private async dropScratch(): Promise<void> {
@@ -368,6 +439,7 @@ export class ScriptDatapath implements Datapath {
 
   private async applyNow(next: RenderedRuleset, opts: ApplyOptions): Promise<ApplyResult> {
     const plan = this.plan(next, opts);
+    this.chainsRefused = undefined;
     const result: ApplyResult = { mode: plan.mode, reason: plan.reason, scriptBytes: 0, readMs: 0, checkMs: 0, applyMs: 0, carried: 0, stats: plan.diff?.stats };
     if (plan.mode === 'noop') {
       this.current = next;
@@ -385,9 +457,9 @@ export class ScriptDatapath implements Datapath {
     const t1 = performance.now();
     if (this.netlinkable(plan, next)) {
       // The batch is atomic: a rejected one changes nothing. Checking first (no BATCH_END) costs one more round trip.
-      if (opts.check !== false) await this.viaNetlink(plan, next, true, counters);
+      const checked = opts.check === false || (await this.viaNetlink(plan, next, true, counters));
       const t2 = performance.now();
-      if (await this.viaNetlink(plan, next, false, counters)) {
+      if (checked && (await this.viaNetlink(plan, next, false, counters))) {
         this.current = next;
         return { ...result, via: 'netlink', readMs: t1 - t0, checkMs: t2 - t1, applyMs: performance.now() - t2 };
       }
@@ -406,6 +478,7 @@ export class ScriptDatapath implements Datapath {
       }
       if (phases) {
         this.current = next;
+        this.warmApart();
         const { kernelDiff: kd, ...steps } = phases;
         const out: ApplyResult = { ...result, via: 'netlink', readMs: t1 - t0 + (phases.readMs ?? 0), checkMs: 0, applyMs: performance.now() - t1 - (phases.readMs ?? 0), phases: steps };
         if (kd) {
@@ -430,6 +503,11 @@ export class ScriptDatapath implements Datapath {
     const t3 = performance.now();
     this.current = next;
     result.via = 'nft';
+    if (this.chainsRefused) {
+      // nft took the change the kernel refused from our transaction: that path was at fault, so nft from now on.
+      this.chainsFailed = this.chainsRefused;
+      result.fallback = this.chainsRefused;
+    }
     // nft took what the kernel (or nft, in the scratch table) refused on the netlink path: that path was at fault, so nft from now on.
     if (result.fallback?.startsWith('the kernel refused') || result.fallback?.startsWith('nft refused the skeleton')) this.fullFailed = result.fallback;
     result.readMs = t1 - t0;

@@ -17,7 +17,7 @@ type Edit = (text: string) => string;
 const noCounters: Edit = (t) => t.replace(/^\t\tcounter\n/gm, '').replace(/ counter packets \d+ bytes \d+/g, '');
 
 /** Action chains without the `meta l4proto …` guard. */
-const noL4: Edit = (t) => t.replace(/meta l4proto (\{ tcp, udp \}|tcp|udp) (?=ether|ip|limit|@)/g, '');
+const noL4: Edit = (t) => t.replace(/meta l4proto (\{ tcp, udp \}|@l4_tcp_udp|tcp|udp) (?=ether|ip|limit|@)/g, '');
 
 /** Action chains without the source-MAC rewrite. */
 const noSrcMac: Edit = (t) => t.replace(/ether saddr set [0-9a-f:]{17} /g, '');

@@ -8,16 +8,11 @@ import type { Config, Service } from '../../appliance/model/config.generated.js'
 import { hostIp } from '../../cli/lab/index.js';
 import { engineLab, type EngineLab } from './helpers/engine-lab.js';
 import { requireRoot } from './helpers/root.js';
+import { udpBurst } from './helpers/udp-burst.js';
 
 let t: EngineLab;
 let config: Config;
 const service = (name: string): Service => config.services.service.find((s) => s.name === name)!;
-
-/** Sends `count` UDP datagrams of `size` payload bytes from the client, paced so nothing is lost on the way. */
-function udpBurst(dst: string, port: number, count: number, size: number, gapMs = 0): string {
-  return `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(${size},120);let i=0;
-function next(){if(i++>=${count}){s.close();return}s.send(b,${port},'${dst}',()=>${gapMs ? `setTimeout(next,${gapMs})` : 'setImmediate(next)'})}next();`;
-}
 
 beforeAll(async () => {
   requireRoot();
@@ -81,7 +76,7 @@ describe('per-service policy in the data plane', () => {
     await t.load(config);
     await t.lab.clearServerLog('snat');
     const sent = 300;
-    await t.lab.exec('cl', 'node', '-e', udpBurst(W3, 5353, sent, 20));
+    await t.lab.exec('cl', 'node', '-e', udpBurst(W3, 5353, sent, 20, 0));
     await new Promise((r) => setTimeout(r, 500));
     const got = (await t.lab.serverLog('snat')).filter((l) => l.proto === 'udp' && l.lport === 5353).length;
     expect(got).toBeGreaterThan(0);

@@ -10,15 +10,11 @@ import type { Config } from '../../appliance/model/config.generated.js';
 import { locateElement } from '../../appliance/compile/render-model.js';
 import { engineLab, type EngineLab } from './helpers/engine-lab.js';
 import { requireRoot } from './helpers/root.js';
+import { udpBurst } from './helpers/udp-burst.js';
 
 let t: EngineLab;
 let config: Config;
 
-/** Sends `count` UDP datagrams of `size` payload bytes from the client, paced so nothing is lost on the way. */
-function udpBurst(dst: string, port: number, count: number, size: number): string {
-  return `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(${size},120);let i=0;
-function next(){if(i++>=${count}){s.close();return}s.send(b,${port},'${dst}',()=>setTimeout(next,1))}next();`;
-}
 
 /** The kernel's element of `key` in `map` as nft lists it ("… counter packets N bytes M : …"), or undefined. */
 async function kernelElement(map: string, key: string): Promise<string | undefined> {

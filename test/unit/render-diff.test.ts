@@ -76,6 +76,32 @@ describe('diff', () => {
     expect(at(/^delete limit netdev vcn lim\/limited\/1000\/50/)).toBeGreaterThan(at(/^delete map netdev vcn v4_ddp_if_I0_lim/));
   });
 
+  it('marks diffs whose only non-element changes are action chains and objects added or deleted (a transaction of ours can carry them)', () => {
+    const base = syntheticTable(100, { features: true });
+    // The same kind of service: its elements only; with an ACL, its counter object too.
+    const plain = diff(render(base), render(plus(base, 5004)));
+    expect(plain.elementsOnly).toBe(true);
+    expect(plain.chainsAndElements).toBeUndefined();
+    expect(diff(render(base), render(plus(base, 5003))).chainsAndElements).toMatchObject({ add: [], del: [], addObjects: [{ name: 'acl/s5003/10' }] });
+    // A service behind a server no running service uses (with an ACL: a counter object too), then the same away again.
+    const fresh = syntheticService(5003, { features: true });
+    const oldMac = fresh.rows[1].sends[0].mac;
+    for (const r of fresh.rows) for (const snd of r.sends) if (snd.mac === oldMac) snd.mac = '02:5e:00:00:02:01';
+    const withFresh = { rows: [...base.rows, ...fresh.rows], services: [...base.services, fresh.policy] };
+    const added = diff(render(base), render(withFresh));
+    expect(added.elementsOnly).toBe(false);
+    expect(added.chainsAndElements!.add.map((c) => c.name)).toEqual([...added.script().matchAll(/^  chain (\w+) \{/gm)].map((m) => m[1]));
+    expect(added.chainsAndElements).toMatchObject({ del: [], addObjects: [{ type: 'counter', name: 'acl/s5003/10' }], delObjects: [] });
+    const removed = diff(render(withFresh), render(base));
+    expect(removed.chainsAndElements).toMatchObject({ add: [], addObjects: [], delObjects: [{ type: 'counter', name: 'acl/s5003/10' }] });
+    expect(removed.chainsAndElements!.del).toEqual([...removed.script().matchAll(/^delete chain netdev vcn (\w+)$/gm)].map((m) => m[1]));
+    // A map that goes with its service (the last rate-limited one): nft's script.
+    const a = render(policies(), FACTS);
+    const b = render({ rows: policies().rows.filter((r) => r.service !== 'limited'), services: policies().services.filter((p) => p.service !== 'limited') }, FACTS);
+    expect(diff(a, b).stats.setsDeleted).toBeGreaterThan(0);
+    expect(diff(a, b).chainsAndElements).toBeUndefined();
+  });
+
   it('a set that goes away is emptied first, so the chains its elements name can go before it', () => {
     const both = { rows: [...portRange().rows, ...policies().rows], services: [...portRange().services, ...policies().services] };
     const s = diff(render(both, FACTS), render(policies(), FACTS)).script();

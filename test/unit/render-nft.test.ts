@@ -137,7 +137,7 @@ describe('actions', () => {
     const r = render(bridgeIds());
     const [rule] = actionOf(r, 'v4_ddp_if_I2', `${W1} . 80`);
     expect(rule).toBe(
-      `meta l4proto { tcp, udp } ${macWrite(M.IDS, FACTS.interfaceMacs.I1)} dup to "I1" ` +
+      `meta l4proto @l4_tcp_udp ${macWrite(M.IDS, FACTS.interfaceMacs.I1)} dup to "I1" ` +
         `${macWrite(M.S1, FACTS.interfaceMacs.I3)} fwd to "I3"`,
     );
   });
