@@ -112,6 +112,23 @@ async function main(): Promise<void> {
       const d = await driver.apply(base);
       dels.push(d.checkMs + d.applyMs);
     }
+    // Services of the same kind with an ACL rule that counts (a counter object) and with a rate limit (a limit object):
+    // k % 10 = 3 and 2 in the features mix; services beyond the table, so not running.
+    const objectAdds: string[] = [];
+    for (const [label, k] of [['ACL', 3], ['rate limit', 2]] as const) {
+      const svc = syntheticService(Math.max(n, 80) + 10 + k, { ifs, features: true });
+      const with1 = renderRuleset({ rows: [...table.rows, ...svc.rows], services: [...table.services, svc.policy] }, facts, { tableName: 'vcn' });
+      const times: number[] = [];
+      let how = '';
+      for (let r = 0; r < REPEAT; r++) {
+        const a = await driver.apply(with1);
+        if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
+        times.push(a.checkMs + a.applyMs);
+        how = `${a.via}${a.fallback ? `: ${a.fallback}` : ''}`;
+        await driver.apply(renderRuleset(table, facts, { tableName: 'vcn' }));
+      }
+      objectAdds.push(`add with ${label} ${ms(median(times))} (${how})`);
+    }
     const newAct: number[] = [];
     let newVia = '';
     for (let k = 0; k < REPEAT; k++) {
@@ -150,7 +167,7 @@ async function main(): Promise<void> {
     console.log(
       `${String(n).padStart(8)} ${String(base.stats.rows).padStart(7)} ${String(base.stats.elements).padStart(9)} ${(full.scriptBytes / 1e6).toFixed(1).padStart(5)} MB ${ms(renderMs)}  ${ms(full.checkMs)} + ${ms(full.applyMs)}` +
         `     ${ms(median(adds))} (${via}; check+apply ${parts.join(', ')})  ${ms(median(dels))}  ${ms(readMs)}   first add+remove ${ms(firstMs)}` +
-        `   add with a new action ${ms(median(newAct))} (${newVia}; ${newAct.map((x) => x.toFixed(0)).join(', ')})   add wall time (diff worked out + applied) ${ms(median(walls))}   remove a fully applied service ${ms(median(delDirect))}`,
+        `   add with a new action ${ms(median(newAct))} (${newVia}; ${newAct.map((x) => x.toFixed(0)).join(', ')})   add wall time (diff worked out + applied) ${ms(median(walls))}   remove a fully applied service ${ms(median(delDirect))}   ${objectAdds.join('   ')}`,
     );
   }
   console.log('');

@@ -120,6 +120,9 @@ const reference: Edit = (t) => {
   ].join('\n');
 };
 
+/** Row maps with a size: the kernel's fixed-size hash (nft_hash: a plain bucket array) instead of rhashtable. */
+const rowMapSize: Edit = (t) => t.replace(/(\tmap v[46]_\w+ \{\n\t\ttype [^\n]*\n)/g, '$1\t\tsize 65536\n');
+
 export const VARIANTS: Variant[] = [
   { name: 'base', make: (b) => b },
   { name: 'nocnt', make: noCounters },
@@ -139,5 +142,6 @@ export const VARIANTS: Variant[] = [
   { name: 'cand1-dir', make: chainEdits(inlineHook, macWrite12, noL4, direct) },
   { name: 'direct-nocnt', make: chainEdits(direct, noCounters) },
   { name: 'reference', make: reference },
+  { name: 'sized', make: rowMapSize },
   { name: 'base2', make: (b) => b },
 ];
