@@ -40,6 +40,11 @@ export interface NftDriverOptions {
    * binary); the nft process when off or unavailable, and for larger scripts (a process frees their memory at exit).
    */
   nftLib?: boolean;
+  /**
+   * New chains of a diff compiled by nft in a namespace of its own (compile-apart.ts; default true); in the
+   * engine's namespace when off or unavailable (the same chains, slower with many named objects).
+   */
+  compileApart?: boolean;
 }
 
 /** Scripts larger than this go to an nft process: libnftables' memory for them would stay with the co-process. */
@@ -121,6 +126,7 @@ export class NftRunnerProcess implements NftRunner {
 
   private compiler(): CompileApart {
     // libnftables (python3-nftables) and netlink writes: without them, nothing gained.
+    if (this.opts.compileApart === false) throw new DatapathError('NFT_UNAVAILABLE', 'compiling apart is off');
     if (!this.lib || this.libOff || this.opts.netlinkElements === false) throw new DatapathError('NFT_UNAVAILABLE', 'no libnftables runner');
     this.apart ??= new CompileApart({ python: this.opts.python ?? DEFAULT_PYTHON, timeoutMs: this.opts.scriptTimeoutMs });
     return this.apart;

@@ -10,6 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../appliance/model/config.generated.js';
+import { Engine } from '../../appliance/engine.js';
+import { kernelFacts } from '../../appliance/datapath/kernel-facts.js';
+import { NftDriver } from '../../appliance/datapath/nft-driver.js';
 import { engineLab, validated, type EngineLab } from './helpers/engine-lab.js';
 import { requireRoot } from './helpers/root.js';
 import { udpBurst } from './helpers/udp-burst.js';
@@ -79,5 +82,19 @@ describe('a new action chain in a diff, over netlink', () => {
     expect(removed).toMatchObject({ mode: 'diff', via: 'netlink' });
     expect(removed.stats!.chainsDeleted).toBe(fresh.length);
     for (const c of fresh) expect(await kernelChain(c)).toBeUndefined();
+
+    // Without the namespace apart (no unshare, say), nft compiles the chains in the engine's namespace: the same
+    // transaction, the same chains.
+    const ns = t.lab.ns('eng');
+    const here = new NftDriver({ netns: ns, compileApart: false });
+    try {
+      const engine = new Engine({ datapath: here, facts: kernelFacts(ns) });
+      await engine.load(validated(config), {}, { full: true });
+      web.port.push(udp7);
+      expect(await engine.load(validated(config))).toMatchObject({ mode: 'diff', via: 'netlink' });
+      for (const c of fresh) expect(await kernelChain(c)).toBe(listed.get(c));
+    } finally {
+      here.close();
+    }
   });
 });
