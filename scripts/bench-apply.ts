@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         if (a.mode !== 'diff') throw new Error(`expected a diff, got ${a.mode}`);
         times.push(a.checkMs + a.applyMs);
         how = `${a.via}${a.fallback ? `: ${a.fallback}` : ''}`;
-        await driver.apply(renderRuleset(table, facts, { tableName: 'vcn' }));
+        await driver.apply(base);
       }
       objectAdds.push(`add with ${label} ${ms(median(times))} (${how})`);
     }
