@@ -12,7 +12,7 @@
  * name and index, so that `fwd to` / `dup to` compile to the indexes they
  * have in the engine's namespace; every request names the interfaces, and the
  * stand-ins are made again when they differ. Then libnftables runs the script
- * (a fresh context, as in nft-lib.ts) and the table is dumped
+ * (nft-lib.ts's run_nft) and the table is dumped
  * (netlink-table-dump.ts).
  *
  * Wire format: <u32 length><u32 kind><interfaces "7:e0 8:e1"> \0 <table> \0 <script>;
@@ -22,6 +22,7 @@
  */
 import { DatapathError } from './datapath.js';
 import { NETLINK_TABLE_DUMP_FN } from './netlink-table-dump.js';
+import { NFT_RUN_FN } from './nft-lib.js';
 import { PY_COPROCESS_IO, PyCoprocess } from './py-coprocess.js';
 
 const COMPILE = 1;
@@ -29,8 +30,7 @@ const WARM = 2;
 
 export const COMPILE_APART_PY = `
 import base64, json, os, socket, struct, subprocess, sys
-sys.path.append('/usr/lib/python3/dist-packages')
-from nftables import Nftables
+${NFT_RUN_FN}
 ${PY_COPROCESS_IO}
 ${NETLINK_TABLE_DUMP_FN}
 mirrored = None
@@ -57,15 +57,9 @@ while True:
         out.write(json.dumps({'rc': rc, 'error': err, 'stage': 'interfaces'}) + '\\n')
         out.flush()
         continue
-    fd = os.memfd_create('script')
-    os.write(fd, script.encode())
-    path = '/proc/self/fd/%d' % fd
-    nft = Nftables()
-    rc, _, err = nft.cmd_from_file(path)
-    del nft
-    os.close(fd)
+    rc, err = run_nft(script.encode(), False)
     if rc:
-        out.write(json.dumps({'rc': rc, 'error': (err or '').replace(path + ':', 'script:')}) + '\\n')
+        out.write(json.dumps({'rc': rc, 'error': err}) + '\\n')
     else:
         chunks = []
         try:

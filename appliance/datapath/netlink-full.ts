@@ -60,14 +60,20 @@ function limitSpec(spec: string): { rate: number; unit: number; burst: number } 
  * (a load-shared row's counters) go through the scratch table: nft needs them
  * there to accept the rules.
  */
+export function ownObjects(r: RenderedRuleset): NftObject[] {
+  // One pass over the rule text (20k objects at 100k services), not a search per object.
+  const named = quotedWords(r.chains.values());
+  return [...r.objects.values()].filter((o) => encodableObject(o) && !named.has(o.name));
+}
+
 /** An object writeObject can encode: a counter from zero or a packet limit. */
 export const encodableObject = (o: NftObject): boolean => (o.type === 'counter' ? !o.spec : o.type === 'limit' && !!limitSpec(o.spec));
 
-export function ownObjects(r: RenderedRuleset): NftObject[] {
-  // Every quoted word of the rule text (20k objects at 100k services: one pass, not a search per object).
-  const named = new Set<string>();
-  for (const c of r.chains.values()) for (const rule of c.rules) for (const m of rule.matchAll(/"([^"]*)"/g)) named.add(m[1]);
-  return [...r.objects.values()].filter((o) => encodableObject(o) && !named.has(o.name));
+/** Every quoted word of these chains' rules (object names, interface names). */
+function quotedWords(chains: Iterable<NftChain>): Set<string> {
+  const words = new Set<string>();
+  for (const c of chains) for (const rule of c.rules) for (const m of rule.matchAll(/"([^"]*)"/g)) words.add(m[1]);
+  return words;
 }
 
 /**
@@ -79,32 +85,29 @@ export function skeletonScript(r: RenderedRuleset, only?: readonly NftChain[]): 
   const t = scratchName(r.table);
   const out: string[] = [`table netdev ${t} {}`, `delete table netdev ${t}`, `table netdev ${t} {`, '  flags dormant;'];
   if (only) {
-    // Only the objects and sets these chains' rules name: 20k objects at 100k services, and every declaration costs nft time.
-    const text = only.map((c) => c.rules.join('\n')).join('\n');
-    for (const m of text.matchAll(/"([^"]*)"/g)) {
+    // Only the objects, sets and other chains these chains' rules name: 20k objects at 100k services, and every
+    // declaration costs nft time.
+    for (const name of quotedWords(only)) {
       for (const type of ['counter', 'limit'] as const) {
-        const o = r.objects.get(objectKey({ type, name: m[1] }));
+        const o = r.objects.get(objectKey({ type, name }));
         if (o) out.push(`  ${objectDeclaration(o)}`);
       }
     }
+    const text = only.map((c) => c.rules.join('\n')).join('\n');
     for (const m of new Set([...text.matchAll(/@(\w+)(?![\w,])/g)].map((x) => x[1]))) {
       const s = r.sets.get(m);
       if (s) out.push(`  ${setDeclaration(s)}`);
+    }
+    const chains = new Set(only.map((c) => c.name));
+    for (const m of text.matchAll(/\b(?:jump|goto) (\w+)/g)) {
+      if (chains.has(m[1])) continue;
+      chains.add(m[1]);
+      out.push(`  chain ${m[1]} {}`);
     }
   } else {
     const own = new Set(ownObjects(r));
     for (const o of r.objects.values()) if (!own.has(o)) out.push(`  ${objectDeclaration(o)}`);
     for (const s of r.sets.values()) out.push(`  ${setDeclaration(s)}`);
-  }
-  if (only) {
-    const names = new Set(only.map((c) => c.name));
-    for (const c of only) {
-      for (const m of c.rules.join('\n').matchAll(/\b(?:jump|goto) (\w+)/g)) {
-        if (names.has(m[1])) continue;
-        names.add(m[1]);
-        out.push(`  chain ${m[1]} {}`);
-      }
-    }
   }
   for (const c of only ?? r.chains.values()) out.push(chainBlock(c));
   out.push('}');

@@ -94,6 +94,8 @@ export class NftRunnerProcess implements NftRunner {
   private readonly lib: NftLib | undefined;
   /** Why scripts go to nft processes although the library runner was wanted. */
   libOff?: string;
+  /** Compiles new chains in a namespace of its own (compileApart), started on first use. */
+  private apart?: CompileApart;
 
   constructor(private readonly opts: NftDriverOptions = {}) {
     this.writer = new NetlinkWriter({ netns: opts.netns, python: opts.python ?? DEFAULT_PYTHON, timeoutMs: opts.scriptTimeoutMs });
@@ -113,8 +115,6 @@ export class NftRunnerProcess implements NftRunner {
     this.apart?.close();
     this.apart = undefined;
   }
-
-  private apart?: CompileApart;
 
   async compileApart(script: string, table: string, interfaces: string): Promise<Buffer> {
     return this.compiler().compile(script, table, interfaces);

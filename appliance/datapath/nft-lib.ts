@@ -16,22 +16,33 @@
 import { DatapathError } from './datapath.js';
 import { PY_COPROCESS_IO, PyCoprocess, type CoprocessOptions } from './py-coprocess.js';
 
-export const NFT_LIB_PY = `
-import json, os, struct, sys
+/**
+ * `run_nft(script, check)` → (rc, nft's error text): a fresh library context, the script read from a memfd
+ * (see above). Needs os, sys. Used here and by the compile co-process (compile-apart.ts).
+ */
+export const NFT_RUN_FN = `
 sys.path.append('/usr/lib/python3/dist-packages')
 from nftables import Nftables
-${PY_COPROCESS_IO}
-while True:
-    size, check = struct.unpack('=II', read(8))
+def run_nft(script, check):
     fd = os.memfd_create('script')
-    os.write(fd, read(size))
+    os.write(fd, script)
     path = '/proc/self/fd/%d' % fd
     nft = Nftables()
     nft.set_dry_run(bool(check))
     rc, _, err = nft.cmd_from_file(path)
     del nft
     os.close(fd)
-    out.write(json.dumps({'rc': rc, 'error': (err or '').replace(path + ':', 'script:')}) + '\\n')
+    return rc, (err or '').replace(path + ':', 'script:')
+`;
+
+export const NFT_LIB_PY = `
+import json, os, struct, sys
+${NFT_RUN_FN}
+${PY_COPROCESS_IO}
+while True:
+    size, check = struct.unpack('=II', read(8))
+    rc, err = run_nft(read(size), check)
+    out.write(json.dumps({'rc': rc, 'error': err}) + '\\n')
     out.flush()
 `;
 

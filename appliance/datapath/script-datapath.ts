@@ -228,7 +228,7 @@ export class ScriptDatapath implements Datapath {
     }
     if (errors.length && kind === 'chains') {
       // Our copy of nft's chains is the newer path: nft's script either refuses in its own words or shows the fault was ours.
-      this.chainsRefused = `the kernel refused the transaction of new chains and elements: ${errorLines(batch, errors).join('; ')}`;
+      this.chainsRefused = `our transaction of new chains and elements was refused by the kernel: ${errorLines(batch, errors).join('; ')}`;
       return false;
     }
     if (errors.length) {
